@@ -108,6 +108,10 @@ export interface CaseState {
   round: number;
   assignedDate: IsoDate;
   replyDueDate: IsoDate;
+  /** The internal section (处室/科室) handling it; null until a chat bound to a unit claims it. */
+  unit: string | null;
+  /** 公开情况 planned at import; a reply may override it. */
+  disclosure: Disclosure | null;
   /** Contacts with the deputy recorded so far (all rounds). */
   contactCount: number;
   /** Date of the latest reply in the current round, if replied. */

@@ -1,0 +1,219 @@
+import { z } from 'zod';
+
+// Every setting comes from the environment and is checked here once, at start.
+
+const positiveInt = (name: string, def: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n > 0, `${name} must be greater than 0`)
+    .optional()
+    .transform((v) => v ?? def);
+
+const dateList = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => v ?? '');
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const isTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const EnvSchema = z
+  .object({
+    PORT: z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'PORT must be a port number (0-65535)')
+      .transform(Number)
+      .refine((n) => n <= 65535, 'PORT must be a port number (0-65535)')
+      .optional()
+      .transform((v) => v ?? 3000),
+    HOST: z.string().trim().min(1).optional().transform((v) => v ?? '0.0.0.0'),
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) => (v ? v : undefined))
+      .refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// URL, or unset for the embedded database'),
+    BANLI_DATA_DIR: z.string().trim().min(1).optional().transform((v) => v ?? './data'),
+    BANLI_TIMEZONE: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) => v || 'Asia/Shanghai')
+      .refine(isTimeZone, 'BANLI_TIMEZONE must be an IANA time zone such as Asia/Shanghai'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().transform((v) => v ?? 'info'),
+
+    LARK_APP_ID: z.string().trim().optional().transform((v) => v || ''),
+    LARK_APP_SECRET: z.string().trim().optional().transform((v) => v || ''),
+    LARK_VERIFICATION_TOKEN: z.string().trim().optional().transform((v) => v || ''),
+    LARK_ENCRYPT_KEY: z.string().trim().optional().transform((v) => v || ''),
+    LARK_DOMAIN: z
+      .string()
+      .trim()
+      .optional()
+      .transform((v) => (v || 'https://open.feishu.cn').replace(/\/+$/, ''))
+      .refine((v) => /^https?:\/\/[^\s/]+/.test(v), 'LARK_DOMAIN must be an http(s) URL such as https://open.feishu.cn'),
+    LARK_MODE: z.enum(['webhook', 'ws']).optional().transform((v) => v ?? 'webhook'),
+    BANLI_ADMIN_OPEN_IDS: csv,
+
+    BANLI_RESULT_CLASSES: z
+      .string()
+      .optional()
+      .transform((v) => v || 'A:已解决或采纳,B:正在解决或列入计划,C:因条件限制留作参考')
+      .pipe(
+        z
+          .string()
+          .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+          .pipe(
+            z
+              .array(
+                z
+                  .string()
+                  .regex(/^[A-Z]:.+$/, 'BANLI_RESULT_CLASSES items must look like A:已解决或采纳')
+                  .transform((p) => ({ code: p.slice(0, 1), label: p.slice(2).trim() })),
+              )
+              .min(1, 'BANLI_RESULT_CLASSES needs at least one class'),
+          ),
+      ),
+
+    BANLI_HOLIDAYS: dateList,
+    BANLI_WORKDAYS: dateList,
+    BANLI_CLAIM_REMINDER_WORKDAYS: positiveInt('BANLI_CLAIM_REMINDER_WORKDAYS', 2),
+    BANLI_ADJUSTMENT_WINDOW_WORKDAYS: positiveInt('BANLI_ADJUSTMENT_WINDOW_WORKDAYS', 5),
+    BANLI_CONTACT_TARGET_WORKDAYS: positiveInt('BANLI_CONTACT_TARGET_WORKDAYS', 15),
+    BANLI_ASSISTING_OPINION_MONTHS: positiveInt('BANLI_ASSISTING_OPINION_MONTHS', 1),
+    BANLI_REPLY_DUE_MONTHS: positiveInt('BANLI_REPLY_DUE_MONTHS', 3),
+    BANLI_EXTENSION_LIMIT_MONTHS: positiveInt('BANLI_EXTENSION_LIMIT_MONTHS', 6),
+    BANLI_RATING_EXPECTED_WORKDAYS: positiveInt('BANLI_RATING_EXPECTED_WORKDAYS', 20),
+    BANLI_RATING_CHASE_WORKDAYS: positiveInt('BANLI_RATING_CHASE_WORKDAYS', 15),
+    BANLI_REHANDLING_MONTHS: positiveInt('BANLI_REHANDLING_MONTHS', 1),
+
+    BANLI_EVENT_RETENTION_HOURS: positiveInt('BANLI_EVENT_RETENTION_HOURS', 72),
+    BANLI_SEND_GIVE_UP_MINUTES: positiveInt('BANLI_SEND_GIVE_UP_MINUTES', 30),
+  })
+  .superRefine((env, ctx) => {
+    if (env.LARK_MODE === 'ws' && (!env.LARK_APP_ID || !env.LARK_APP_SECRET)) {
+      ctx.addIssue({ code: 'custom', path: ['LARK_APP_ID'], message: 'LARK_MODE=ws needs LARK_APP_ID and LARK_APP_SECRET' });
+    }
+    if (env.BANLI_RATING_CHASE_WORKDAYS > env.BANLI_RATING_EXPECTED_WORKDAYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BANLI_RATING_CHASE_WORKDAYS'],
+        message: 'BANLI_RATING_CHASE_WORKDAYS must not exceed BANLI_RATING_EXPECTED_WORKDAYS',
+      });
+    }
+    if (env.BANLI_REPLY_DUE_MONTHS > env.BANLI_EXTENSION_LIMIT_MONTHS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BANLI_EXTENSION_LIMIT_MONTHS'],
+        message: 'BANLI_EXTENSION_LIMIT_MONTHS must be at least BANLI_REPLY_DUE_MONTHS',
+      });
+    }
+  });
+
+export type Env = z.output<typeof EnvSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  timezone: string;
+  logLevel: Env['LOG_LEVEL'];
+  lark: {
+    appId: string;
+    appSecret: string;
+    verificationToken: string;
+    encryptKey: string;
+    domain: string;
+    mode: 'webhook' | 'ws';
+  };
+  adminOpenIds: string[];
+  resultClasses: { code: string; label: string }[];
+  holidays: string;
+  workdays: string;
+  clocks: {
+    claimReminderWorkdays: number;
+    adjustmentWindowWorkdays: number;
+    contactTargetWorkdays: number;
+    assistingOpinionMonths: number;
+    replyDueMonths: number;
+    extensionLimitMonths: number;
+    ratingExpectedWorkdays: number;
+    ratingChaseWorkdays: number;
+    rehandlingMonths: number;
+  };
+  eventRetentionHours: number;
+  sendGiveUpMinutes: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and checks the configuration; throws ConfigError whose message is one line per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? 'environment');
+      const msg = i.code === 'invalid_value' && 'values' in i ? `${name} must be one of ${(i.values as unknown[]).join(', ')}` : i.message;
+      return `Invalid configuration: ${name}: ${msg}`;
+    });
+    throw new ConfigError([...new Set(lines)].join('\n'));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.BANLI_DATA_DIR,
+    timezone: e.BANLI_TIMEZONE,
+    logLevel: e.LOG_LEVEL,
+    lark: {
+      appId: e.LARK_APP_ID,
+      appSecret: e.LARK_APP_SECRET,
+      verificationToken: e.LARK_VERIFICATION_TOKEN,
+      encryptKey: e.LARK_ENCRYPT_KEY,
+      domain: e.LARK_DOMAIN,
+      mode: e.LARK_MODE,
+    },
+    adminOpenIds: e.BANLI_ADMIN_OPEN_IDS,
+    resultClasses: e.BANLI_RESULT_CLASSES,
+    holidays: e.BANLI_HOLIDAYS,
+    workdays: e.BANLI_WORKDAYS,
+    clocks: {
+      claimReminderWorkdays: e.BANLI_CLAIM_REMINDER_WORKDAYS,
+      adjustmentWindowWorkdays: e.BANLI_ADJUSTMENT_WINDOW_WORKDAYS,
+      contactTargetWorkdays: e.BANLI_CONTACT_TARGET_WORKDAYS,
+      assistingOpinionMonths: e.BANLI_ASSISTING_OPINION_MONTHS,
+      replyDueMonths: e.BANLI_REPLY_DUE_MONTHS,
+      extensionLimitMonths: e.BANLI_EXTENSION_LIMIT_MONTHS,
+      ratingExpectedWorkdays: e.BANLI_RATING_EXPECTED_WORKDAYS,
+      ratingChaseWorkdays: e.BANLI_RATING_CHASE_WORKDAYS,
+      rehandlingMonths: e.BANLI_REHANDLING_MONTHS,
+    },
+    eventRetentionHours: e.BANLI_EVENT_RETENTION_HOURS,
+    sendGiveUpMinutes: e.BANLI_SEND_GIVE_UP_MINUTES,
+  };
+}

@@ -1,0 +1,72 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+
+// PGlite is a single connection. Kysely's PostgresDialect wants a pool; this one hands out that connection to one
+// borrower at a time, so a transaction never sees another caller's statements interleaved with its own.
+
+const COMMANDS = new Set(['UPDATE', 'DELETE', 'INSERT', 'SELECT', 'MERGE']);
+
+export class PGliteBusyError extends Error {
+  override name = 'PGliteBusyError';
+}
+
+/** A pg-Pool-shaped wrapper around one PGlite instance, for Kysely's PostgresDialect. */
+export class PGlitePool implements PostgresPool {
+  #queue: Array<() => void> = [];
+  #busy = false;
+
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly acquireTimeoutMs = 30_000,
+  ) {}
+
+  async connect(): Promise<PostgresPoolClient> {
+    await this.#acquire();
+    let released = false;
+    const client = {
+      query: async <R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> => {
+        const res = await this.pglite.query<R>(sql, parameters as unknown[]);
+        const verb = sql.trimStart().split(/\s+/, 1)[0]?.toUpperCase() ?? '';
+        // A `WITH … UPDATE` reports its outer verb as WITH; affectedRows is what Kysely needs for writes.
+        const command = (COMMANDS.has(verb) ? verb : res.affectedRows !== undefined && res.rows.length === 0 ? 'UPDATE' : 'SELECT') as PostgresQueryResult<R>['command'];
+        return { command, rowCount: res.affectedRows ?? res.rows.length, rows: res.rows };
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#release();
+      },
+    };
+    return client as PostgresPoolClient;
+  }
+
+  async end(): Promise<void> {
+    // The owner closes PGlite itself (after Kysely is done with it).
+  }
+
+  #acquire(): Promise<void> {
+    if (!this.#busy) {
+      this.#busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      // A borrower that never comes back is almost always a query on the outer handle inside a transaction.
+      const timer = setTimeout(() => {
+        const i = this.#queue.indexOf(grant);
+        if (i >= 0) this.#queue.splice(i, 1);
+        reject(new PGliteBusyError(`embedded database busy for ${this.acquireTimeoutMs} ms (is a query using the outer handle inside a transaction?)`));
+      }, this.acquireTimeoutMs);
+      this.#queue.push(grant);
+    });
+  }
+
+  #release(): void {
+    const next = this.#queue.shift();
+    if (next) next();
+    else this.#busy = false;
+  }
+}

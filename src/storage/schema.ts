@@ -1,0 +1,177 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Table types for Kysely. Dates (`date` columns) are YYYY-MM-DD strings on both drivers (see database.ts).
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface UsersTable {
+  open_id: string;
+  name: string | null;
+  name_fetched_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface UserRolesTable {
+  open_id: string;
+  role: 'coordinator' | 'leader';
+  granted_by: string | null;
+  granted_at: Timestamp;
+}
+
+export interface ChatsTable {
+  chat_id: string;
+  unit: string | null;
+  bound_by: string | null;
+  bound_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+export interface CasesTable {
+  id: Generated<number>;
+  kind: string;
+  year: number;
+  case_no: string;
+  session: string;
+  title: string;
+  proposer: string;
+  role_label: string;
+  role: string;
+  lead_unit: string;
+  assisting_units: Json<string[]>;
+  unit: string | null;
+  assigned_date: string;
+  fixed_due_date: string | null;
+  reply_due_date: string;
+  disclosure: string | null;
+  status: string;
+  handler_open_id: string | null;
+  round: Generated<number>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface CaseEventsTable {
+  id: Generated<string>;
+  case_id: number;
+  at: Timestamp;
+  actor_open_id: string | null;
+  type: string;
+  before: Json<Record<string, unknown>> | null;
+  after: Json<Record<string, unknown>> | null;
+  note: string | null;
+}
+
+export interface ContactsTable {
+  id: Generated<number>;
+  case_id: number;
+  round: number;
+  contact_date: string;
+  method: string;
+  who: string;
+  note: string;
+  recorded_by: string;
+  recorded_at: Timestamp;
+}
+
+export interface RepliesTable {
+  id: Generated<number>;
+  case_id: number;
+  round: number;
+  kind: 'reply' | 'opinion';
+  reply_date: string;
+  result_class: string | null;
+  disclosure: string | null;
+  note: string;
+  due_date: string;
+  recorded_by: string;
+  recorded_at: Timestamp;
+}
+
+export interface RatingsTable {
+  id: Generated<number>;
+  case_id: number;
+  round: number;
+  rating: string;
+  rated_date: string;
+  entered_by: string;
+  entered_at: Timestamp;
+}
+
+interface RequestColumns {
+  id: Generated<number>;
+  case_id: number;
+  requested_by: string;
+  requested_at: Timestamp;
+  reason: string;
+  status: 'pending' | 'approved' | 'refused';
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_note: string | null;
+}
+
+export interface ExtensionRequestsTable extends RequestColumns {
+  until_date: string;
+  previous_due_date: string;
+}
+
+export type AdjustmentRequestsTable = RequestColumns;
+
+export interface ProcessedEventsTable {
+  event_id: string;
+  event_type: string;
+  received_at: Timestamp;
+  response: Json<unknown> | null;
+}
+
+export interface OutboxTable {
+  id: Generated<string>;
+  uuid: string;
+  op: 'create' | 'reply' | 'patch';
+  receive_id: string | null;
+  receive_id_type: string | null;
+  reply_to: string | null;
+  patch_message_id: string | null;
+  /** The chat the message lands in (or the message id when unknown), for per-chat rate limits. */
+  chat_key: string;
+  msg_type: string;
+  content: Json<unknown>;
+  case_id: number | null;
+  status: ColumnType<'pending' | 'sent' | 'failed', 'pending' | 'sent' | 'failed' | undefined, 'pending' | 'sent' | 'failed'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  locked_until: Date | null;
+  last_error: string | null;
+  message_id: string | null;
+  created_at: Generated<Date>;
+  sent_at: Date | null;
+}
+
+export interface CaseCardsTable {
+  message_id: string;
+  case_id: number;
+  chat_id: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface DB {
+  users: UsersTable;
+  user_roles: UserRolesTable;
+  chats: ChatsTable;
+  cases: CasesTable;
+  case_events: CaseEventsTable;
+  contacts: ContactsTable;
+  replies: RepliesTable;
+  ratings: RatingsTable;
+  extension_requests: ExtensionRequestsTable;
+  adjustment_requests: AdjustmentRequestsTable;
+  processed_events: ProcessedEventsTable;
+  outbox: OutboxTable;
+  case_cards: CaseCardsTable;
+}
+
+export type CaseRow = Selectable<CasesTable>;
+export type NewCase = Insertable<CasesTable>;
+export type CaseUpdate = Updateable<CasesTable>;
+export type OutboxRow = Selectable<OutboxTable>;
