@@ -131,7 +131,8 @@ export function createClocks(calendar: WorkCalendar, settings: Partial<ClockSett
     workdaysLeft(today, due) {
       const n = calendar.workdaysBetween(today, due);
       // Past the due date a case is overdue even when no working day has passed yet (a Saturday after a Friday
-      // due date); 0 must keep meaning "due today".
+      // due date); 0 must keep meaning "due today". Before a due date that falls on a rest day, 0 means no working
+      // day is left, which is "due today" in practice.
       if (today > due) return Math.min(n, -1);
       return n;
     },

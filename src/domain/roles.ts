@@ -15,7 +15,8 @@ const ROLE_BY_LABEL: Record<string, OurRole> = {
 
 /** The role a 办理类别 label stands for, or null when the label is not one we know. */
 export function roleFromLabel(label: string): OurRole | null {
-  return ROLE_BY_LABEL[label.trim()] ?? null;
+  const key = label.trim();
+  return Object.hasOwn(ROLE_BY_LABEL, key) ? (ROLE_BY_LABEL[key] ?? null) : null;
 }
 
 /** Every label the import understands, for error messages. */
