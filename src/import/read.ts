@@ -121,7 +121,8 @@ function decodeCsv(bytes: Buffer): string {
 async function xlsxGrids(bytes: Buffer, name: string): Promise<GridRow[][]> {
   const workbook = new ExcelJS.Workbook();
   try {
-    await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+    // exceljs declares a Buffer type of its own; at runtime it takes Node's.
+    await workbook.xlsx.load(bytes as unknown as Parameters<typeof workbook.xlsx.load>[0]);
   } catch {
     throw new ImportFileError(`无法打开 Excel 文件“${name}”：文件可能已损坏、已加密或不是 .xlsx 格式`);
   }
