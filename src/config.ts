@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDateList, type CalendarOverride } from './domain/calendar.ts';
 
 // Every setting comes from the environment and is checked here once, at start.
 
@@ -12,11 +13,20 @@ const positiveInt = (name: string, def: number) =>
     .optional()
     .transform((v) => v ?? def);
 
-const dateList = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => v ?? '');
+// "2027-01-01..2027-01-03,2027-02-07": days the official calendar of a year chinese-days does not know yet.
+const dateList = (work: boolean) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return parseDateList(v ?? '', work);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `${(err as Error).message} (expected dates like 2027-01-01 or ranges 2027-01-01..2027-01-03, comma-separated)` });
+        return z.NEVER;
+      }
+    });
 
 const csv = z
   .string()
@@ -96,8 +106,8 @@ const EnvSchema = z
           ),
       ),
 
-    BANLI_HOLIDAYS: dateList,
-    BANLI_WORKDAYS: dateList,
+    BANLI_HOLIDAYS: dateList(false),
+    BANLI_WORKDAYS: dateList(true),
     BANLI_CLAIM_REMINDER_WORKDAYS: positiveInt('BANLI_CLAIM_REMINDER_WORKDAYS', 2),
     BANLI_ADJUSTMENT_WINDOW_WORKDAYS: positiveInt('BANLI_ADJUSTMENT_WINDOW_WORKDAYS', 5),
     BANLI_CONTACT_TARGET_WORKDAYS: positiveInt('BANLI_CONTACT_TARGET_WORKDAYS', 15),
@@ -150,8 +160,8 @@ export interface Config {
   };
   adminOpenIds: string[];
   resultClasses: { code: string; label: string }[];
-  holidays: string;
-  workdays: string;
+  /** Overrides of the official calendar: holidays and make-up working days. */
+  calendarOverrides: CalendarOverride[];
   clocks: {
     claimReminderWorkdays: number;
     adjustmentWindowWorkdays: number;
@@ -200,8 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminOpenIds: e.BANLI_ADMIN_OPEN_IDS,
     resultClasses: e.BANLI_RESULT_CLASSES,
-    holidays: e.BANLI_HOLIDAYS,
-    workdays: e.BANLI_WORKDAYS,
+    calendarOverrides: [...e.BANLI_HOLIDAYS, ...e.BANLI_WORKDAYS],
     clocks: {
       claimReminderWorkdays: e.BANLI_CLAIM_REMINDER_WORKDAYS,
       adjustmentWindowWorkdays: e.BANLI_ADJUSTMENT_WINDOW_WORKDAYS,

@@ -83,7 +83,7 @@ export interface RepliesTable {
   reply_date: string;
   result_class: string | null;
   disclosure: string | null;
-  note: string;
+  note: ColumnType<string, string | undefined, string>;
   due_date: string;
   recorded_by: string;
   recorded_at: Timestamp;

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../config.ts';
+import { applyImportPlan, describePlan, planImport } from '../import/apply.ts';
+import { describeProblem, ImportFileError, readImportFile } from '../import/read.ts';
+import { validateRows } from '../import/validate.ts';
+import { clocksFor, openMigrated } from '../runtime.ts';
+
+// `npm run import -- FILE [--commit]`: a dry run by default; --commit applies everything in one transaction, or
+// nothing when any row has a problem.
+
+const USAGE = '用法：npm run import -- <文件.xlsx|文件.csv> [--commit]';
+
+async function run(argv: string[]): Promise<number> {
+  const files = argv.filter((a) => !a.startsWith('--'));
+  const unknown = argv.filter((a) => a.startsWith('--') && a !== '--commit');
+  if (files.length !== 1 || unknown.length > 0) {
+    console.error(unknown.length ? `不认识的选项：${unknown.join(' ')}\n${USAGE}` : USAGE);
+    return 2;
+  }
+  const file = files[0] as string;
+  const commit = argv.includes('--commit');
+  const config = loadConfig();
+
+  let sheet;
+  try {
+    sheet = await readImportFile(file);
+  } catch (err) {
+    if (err instanceof ImportFileError) {
+      console.error(`无法导入 ${file}：${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  for (const w of sheet.warnings) console.log(`提示：${describeProblem(w)}`);
+  const { cases, problems } = validateRows(sheet);
+  if (problems.length > 0) {
+    console.error(`文件中有 ${problems.length} 处问题，未导入任何数据：`);
+    for (const p of problems) console.error(`  ${describeProblem(p)}`);
+    return 1;
+  }
+
+  const database = await openMigrated(config);
+  try {
+    const clocks = clocksFor(config);
+    const source = path.basename(file);
+    if (!commit) {
+      const plan = await planImport(database.db, cases, clocks);
+      for (const line of describePlan(plan)) console.log(line);
+      console.log('以上为预览（未写入）。确认无误后加 --commit 正式导入。');
+      return 0;
+    }
+    const plan = await database.db.transaction().execute(async (trx) => {
+      const p = await planImport(trx, cases, clocks);
+      await applyImportPlan(trx, p, null, source);
+      return p;
+    });
+    for (const line of describePlan(plan)) console.log(line);
+    console.log('已导入。');
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : `导入失败：${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = err instanceof ConfigError ? 2 : 1;
+}

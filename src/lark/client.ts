@@ -1,0 +1,70 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import type { Logger } from 'pino';
+
+// The SDK client, with a token cache we can clear when Lark says the tenant token is no longer valid.
+
+class ClearableCache {
+  #entries = new Map<string, { value: unknown; expire: number | undefined }>();
+
+  async set(key: string | symbol, value: unknown, expire?: number, options?: { namespace?: string }): Promise<boolean> {
+    this.#entries.set(this.#key(key, options), { value, expire });
+    return true;
+  }
+
+  async get(key: string | symbol, options?: { namespace?: string }): Promise<unknown> {
+    const k = this.#key(key, options);
+    const e = this.#entries.get(k);
+    if (!e) return undefined;
+    if (e.expire !== undefined && e.expire < Date.now()) {
+      this.#entries.delete(k);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #key(key: string | symbol, options?: { namespace?: string }): string {
+    return `${options?.namespace ?? ''}|${String(key)}`;
+  }
+}
+
+export interface LarkClient {
+  client: lark.Client;
+  clearTokenCache(): void;
+}
+
+/** An SDK client pointed at LARK_DOMAIN (the real Feishu or the emulator), logging through pino. */
+export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; logger: Logger }): LarkClient {
+  const cache = new ClearableCache();
+  const log = opts.logger.child({ component: 'lark-sdk' });
+  const client = new lark.Client({
+    appId: opts.appId || 'unset',
+    appSecret: opts.appSecret || 'unset',
+    domain: opts.domain,
+    cache: cache as unknown as lark.Cache,
+    loggerLevel: lark.LoggerLevel.warn,
+    logger: {
+      error: (...m: unknown[]) => log.error({ sdk: m }, 'lark sdk error'),
+      warn: (...m: unknown[]) => log.warn({ sdk: m }, 'lark sdk warning'),
+      info: (...m: unknown[]) => log.info({ sdk: m }, 'lark sdk'),
+      debug: (...m: unknown[]) => log.debug({ sdk: m }, 'lark sdk'),
+      trace: (...m: unknown[]) => log.trace({ sdk: m }, 'lark sdk'),
+    },
+  });
+  return { client, clearTokenCache: () => cache.clear() };
+}
+
+/** The bot's own open_id (to tell mentions of the bot and its own messages apart), or undefined when unreachable. */
+export async function fetchBotOpenId(client: lark.Client): Promise<string | undefined> {
+  const res = (await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' })) as { code?: number; bot?: { open_id?: string } };
+  return res.code === 0 ? res.bot?.open_id : undefined;
+}
+
+/** A user's display name from the contact API, or undefined when Lark will not tell us. */
+export async function fetchUserName(client: lark.Client, openId: string): Promise<string | undefined> {
+  const res = await client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } });
+  return res.code === 0 ? res.data?.user?.name || undefined : undefined;
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { DbOrTrx } from '../storage/database.ts';
+
+// Every message Banli sends is first written here, in the transaction of the change that caused it, so a change and
+// its messages commit together; the sender (outbox-sender.ts) delivers them.
+
+/** What an outbox row carries: a finished Lark content object, or a case card rendered fresh when it is sent. */
+export type OutboxContent =
+  | { kind: 'text'; text: string }
+  | { kind: 'card'; card: object }
+  | { kind: 'case_card'; caseId: number; notice?: string };
+
+export type Target =
+  | { chatId: string }
+  | { openId: string }
+  /** Reply in the thread of a message (its chat is given for rate limits). */
+  | { replyTo: string; chatId: string };
+
+function msgType(c: OutboxContent): 'text' | 'interactive' {
+  return c.kind === 'text' ? 'text' : 'interactive';
+}
+
+/** Queues a new message (or a reply) to be sent; returns its uuid (Lark's idempotency key). */
+export async function enqueueMessage(db: DbOrTrx, target: Target, content: OutboxContent): Promise<string> {
+  const uuid = randomUUID();
+  const base = {
+    uuid,
+    msg_type: msgType(content),
+    content: JSON.stringify(content),
+    case_id: content.kind === 'case_card' ? content.caseId : null,
+  };
+  if ('replyTo' in target) {
+    await db.insertInto('outbox').values({ ...base, op: 'reply', reply_to: target.replyTo, chat_key: target.chatId }).execute();
+  } else if ('chatId' in target) {
+    await db
+      .insertInto('outbox')
+      .values({ ...base, op: 'create', receive_id: target.chatId, receive_id_type: 'chat_id', chat_key: target.chatId })
+      .execute();
+  } else {
+    await db
+      .insertInto('outbox')
+      .values({ ...base, op: 'create', receive_id: target.openId, receive_id_type: 'open_id', chat_key: `user:${target.openId}` })
+      .execute();
+  }
+  return uuid;
+}
+
+/** Queues an in-place update of every card that shows this case (except one, e.g. the card a click already updates). */
+export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number, exceptMessageId?: string): Promise<number> {
+  let q = db.selectFrom('case_cards').select(['message_id', 'chat_id']).where('case_id', '=', caseId);
+  if (exceptMessageId) q = q.where('message_id', '!=', exceptMessageId);
+  const cards = await q.execute();
+  for (const card of cards) {
+    await db
+      .insertInto('outbox')
+      .values({
+        uuid: randomUUID(),
+        op: 'patch',
+        patch_message_id: card.message_id,
+        chat_key: card.chat_id ?? card.message_id,
+        msg_type: 'interactive',
+        content: JSON.stringify({ kind: 'case_card', caseId } satisfies OutboxContent),
+        case_id: caseId,
+      })
+      .execute();
+  }
+  return cards.length;
+}
+
+/** Remembers that a message shows a case, so later changes update it in place. */
+export async function rememberCaseCard(db: DbOrTrx, messageId: string, caseId: number, chatId: string | null): Promise<void> {
+  await db
+    .insertInto('case_cards')
+    .values({ message_id: messageId, case_id: caseId, chat_id: chatId })
+    .onConflict((oc) => oc.column('message_id').doNothing())
+    .execute();
+}

@@ -1,0 +1,181 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as lark from '@larksuiteoapi/node-sdk';
+import type { Logger } from 'pino';
+import { buildCaseCard } from '../cards/index.ts';
+import { loadCaseCardView } from './cases/case.view.ts';
+import { ChatHandler } from './chat/handler.ts';
+import type { Config } from './config.ts';
+import { createWorkCalendar, todayIn } from './domain/calendar.ts';
+import { createClocks, type Clocks } from './domain/clocks.ts';
+import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client.ts';
+import { NameResolver } from './lark/names.ts';
+import { rememberCaseCard } from './lark/outbox.ts';
+import { OutboxSender } from './lark/outbox-sender.ts';
+import { createDispatcher, webhookRouter } from './lark/webhook.ts';
+import { createLogger } from './logger.ts';
+import { createHttpApp } from './server.ts';
+import { openDatabase, type Database } from './storage/database.ts';
+import { migrateToLatest } from './storage/migrate.ts';
+
+// Wires the service together: database, clocks, Lark client, outbox sender, handlers, HTTP (or long connection).
+
+export interface Service {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  clocks: Clocks;
+  /** http://host:port of the listening server. */
+  url: string;
+  port: number;
+  sender: OutboxSender;
+  handler: ChatHandler;
+  /** Stops taking requests, finishes work in flight, delivers nothing half-way, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Overrides the clock, for tests. */
+  now?: () => Date;
+  /** Outbox polling interval (ms). */
+  pollIntervalMs?: number;
+}
+
+/** The clocks of the domain, from configuration. */
+export function clocksFor(config: Config): Clocks {
+  return createClocks(createWorkCalendar(config.calendarOverrides), config.clocks);
+}
+
+/** Opens the database for config and brings its schema up to date. */
+export async function openMigrated(config: Config): Promise<Database> {
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(database.db);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
+/** Starts Banli; resolves once it listens (and, in ws mode, has started the long connection). */
+export async function startService(config: Config, opts: StartOptions = {}): Promise<Service> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const now = opts.now ?? (() => new Date());
+  const clocks = clocksFor(config);
+  const year = Number(todayIn(config.timezone, now()).slice(0, 4));
+  const calendar = createWorkCalendar(config.calendarOverrides);
+  for (const y of [year, year + 1]) {
+    if (!calendar.knowsYear(y)) {
+      logger.warn({ year: y }, 'the official holiday calendar of this year is not known: working days fall back to Monday-Friday; set BANLI_HOLIDAYS and BANLI_WORKDAYS');
+    }
+  }
+  if (!config.lark.appId || !config.lark.appSecret) logger.warn('LARK_APP_ID / LARK_APP_SECRET are not set: Banli runs, but cannot send anything to Lark');
+  if (!config.lark.encryptKey && !config.lark.verificationToken) {
+    logger.warn('neither LARK_ENCRYPT_KEY nor LARK_VERIFICATION_TOKEN is set: the webhook accepts unauthenticated requests');
+  }
+
+  const database = await openMigrated(config);
+  const { db } = database;
+  const larkClient: LarkClient = createLarkClient({ ...config.lark, logger });
+  const names = new NameResolver(db, config.lark.appId ? larkClient.client : null, logger);
+  const today = () => todayIn(config.timezone, now());
+  const viewContext = () => ({ today: today(), clocks, timeZone: config.timezone, resultClasses: config.resultClasses });
+
+  let botOpenId: string | undefined;
+  const learnBot = async () => {
+    if (botOpenId || !config.lark.appId) return;
+    try {
+      botOpenId = await fetchBotOpenId(larkClient.client);
+      if (botOpenId) logger.info({ botOpenId }, 'bot identity known');
+    } catch (err) {
+      logger.warn({ err }, 'could not read the bot identity yet; will retry');
+    }
+  };
+
+  const sender = new OutboxSender({
+    db,
+    client: larkClient.client,
+    logger: logger.child({ component: 'outbox' }),
+    renderCaseCard: async (caseId, notice) => {
+      const view = await loadCaseCardView(db, caseId, viewContext(), notice);
+      return view ? buildCaseCard(view) : null;
+    },
+    onCaseCardSent: (trx, messageId, caseId, chatId) => rememberCaseCard(trx, messageId, caseId, chatId),
+    giveUpAfterMs: config.sendGiveUpMinutes * 60_000,
+    clearTokenCache: () => larkClient.clearTokenCache(),
+    ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}),
+  });
+
+  const handler = new ChatHandler({
+    db,
+    logger: logger.child({ component: 'chat' }),
+    clocks,
+    timeZone: config.timezone,
+    resultClasses: config.resultClasses,
+    adminOpenIds: config.adminOpenIds,
+    today,
+    names,
+    botOpenId: () => botOpenId,
+    kick: () => sender.kick(),
+  });
+
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  };
+  const dispatcher = createDispatcher({ handler, logger: logger.child({ component: 'dispatch' }), track });
+
+  const routers = config.lark.mode === 'webhook'
+    ? [webhookRouter({ dispatcher, encryptKey: config.lark.encryptKey, verificationToken: config.lark.verificationToken, logger, now: () => Date.now() })]
+    : [];
+  const app = createHttpApp({ database, logger, routers });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  }).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let ws: lark.WSClient | undefined;
+  if (config.lark.mode === 'ws') {
+    ws = new lark.WSClient({ appId: config.lark.appId, appSecret: config.lark.appSecret, domain: config.lark.domain, loggerLevel: lark.LoggerLevel.warn });
+    await ws.start({ eventDispatcher: dispatcher });
+    logger.info('long connection to Lark started');
+  }
+
+  sender.start();
+  void learnBot();
+  const botTimer = setInterval(() => void learnBot(), 60_000);
+  botTimer.unref();
+  // Lark resends an unacknowledged event for hours; remembering each for a few days covers every resend.
+  const pruneTimer = setInterval(() => {
+    const cutoff = new Date(now().getTime() - config.eventRetentionHours * 3600_000);
+    db.deleteFrom('processed_events').where('received_at', '<', cutoff).execute().catch((err: unknown) => logger.warn({ err }, 'pruning processed events failed'));
+  }, 3600_000);
+  pruneTimer.unref();
+
+  logger.info({ port, database: database.kind, mode: config.lark.mode }, 'banli started');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(botTimer);
+      clearInterval(pruneTimer);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (ws) ws.close({ force: true });
+      await stopped;
+      await Promise.allSettled([...inFlight]);
+      await sender.stop();
+      await database.close();
+      logger.info('banli stopped');
+    })());
+
+  return { config, database, logger, clocks, url: `http://127.0.0.1:${port}`, port, sender, handler, close };
+}
