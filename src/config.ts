@@ -125,6 +125,10 @@ const EnvSchema = z
     if (env.LARK_MODE === 'ws' && (!env.LARK_APP_ID || !env.LARK_APP_SECRET)) {
       ctx.addIssue({ code: 'custom', path: ['LARK_APP_ID'], message: 'LARK_MODE=ws needs LARK_APP_ID and LARK_APP_SECRET' });
     }
+    if (env.BANLI_EVENT_RETENTION_HOURS < 24) {
+      // Lark keeps resending an unacknowledged event for hours; forgetting it sooner would apply it twice.
+      ctx.addIssue({ code: 'custom', path: ['BANLI_EVENT_RETENTION_HOURS'], message: 'BANLI_EVENT_RETENTION_HOURS must be at least 24' });
+    }
     if (env.BANLI_RATING_CHASE_WORKDAYS > env.BANLI_RATING_EXPECTED_WORKDAYS) {
       ctx.addIssue({
         code: 'custom',
