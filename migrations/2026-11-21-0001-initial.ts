@@ -168,6 +168,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('sent_at', 'timestamptz')
     .execute();
   await sql`create index outbox_due_idx on outbox (next_attempt_at) where status = 'pending'`.execute(db);
+  // The sender takes the oldest pending row of each chat, so a chat's messages keep their order.
+  await sql`create index outbox_chat_pending_idx on outbox (chat_key, id) where status = 'pending'`.execute(db);
 
   await db.schema
     .createTable('case_cards')

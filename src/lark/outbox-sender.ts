@@ -1,0 +1,534 @@
+import type * as lark from '@larksuiteoapi/node-sdk';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db, DbOrTrx } from '../storage/database.ts';
+import type { OutboxRow } from '../storage/schema.ts';
+import type { OutboxContent } from './outbox.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+// The one path by which Banli's messages reach Lark. Rows are claimed from the outbox with row locks that skip rows
+// another instance holds, so several instances can drain one database. Only the oldest pending row of each chat is
+// ever claimed: a chat's messages go out strictly in id order (a reply never overtakes what it follows, and a row
+// waiting out a backoff holds its chat back), while different chats go out in parallel. No transaction is held
+// while Lark is called (PGlite is one connection); a row re-sent after a crash carries the same uuid, so Lark
+// delivers it once.
+
+export interface OutboxSenderOptions {
+  db: Db;
+  client: lark.Client;
+  logger: Logger;
+  /** A fresh card for the case, or null when the case no longer exists. */
+  renderCaseCard(caseId: number, notice?: string): Promise<object | null>;
+  /** called after a case card was created or replied, so later changes can patch it */
+  onCaseCardSent?(trx: DbOrTrx, messageId: string, caseId: number, chatId: string | null): Promise<void>;
+  /** default 30 min: then mark failed and log at error level */
+  giveUpAfterMs?: number;
+  /** default 5 */
+  perChatPerSecond?: number;
+  /** default 50 */
+  perAppPerSecond?: number;
+  /** default 500 */
+  pollIntervalMs?: number;
+  /** called on 99991663 / 99991661 / 99991668 (invalid tenant token) before retrying */
+  clearTokenCache?: () => void | Promise<void>;
+  /** Wall clock in ms, for a row's age; default Date.now. */
+  now?: () => number;
+  /** First retry delay (doubling per attempt); default 1 s. */
+  retryBaseMs?: number;
+  /** Longest retry delay; default 60 s. */
+  retryMaxMs?: number;
+  /** Rows claimed per drain (at most one per chat); default 50. */
+  batchSize?: number;
+  /** How long a claim keeps other instances off a row; default 60 s. */
+  lockMs?: number;
+  /** A Lark call that takes longer counts as a network error; default 20 s. */
+  sendTimeoutMs?: number;
+  /** In [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/** What to do about a failed send. */
+export type SendVerdict =
+  | { kind: 'retry'; reason: string; status?: number; code?: number; waitMs?: number; limited?: 'chat' | 'app' }
+  | { kind: 'token'; reason: string; status?: number; code?: number }
+  | { kind: 'permanent'; reason: string; status?: number; code?: number };
+
+const TOKEN_CODES = new Set([99991661, 99991663, 99991668]);
+const CHAT_LIMIT_CODE = 230020;
+const APP_LIMIT_CODE = 99991400;
+const RESET_HEADER = 'x-ogw-ratelimit-reset';
+/** A reset header beyond this is not believed. */
+const MAX_HEADER_WAIT_MS = 10 * 60_000;
+const MIN_RESET_WAIT_MS = 200;
+const MAX_ERROR_CHARS = 1000;
+const RECEIVE_ID_TYPES = new Set(['open_id', 'user_id', 'union_id', 'email', 'chat_id'] as const);
+type ReceiveIdType = typeof RECEIVE_ID_TYPES extends Set<infer T> ? T : never;
+
+/** Lark answered HTTP 200 with a non-zero code. */
+export class LarkApiError extends Error {
+  override name = 'LarkApiError';
+  constructor(
+    readonly code: number,
+    msg: string,
+  ) {
+    super(`code ${code}: ${msg}`);
+  }
+}
+
+/** The row itself cannot be sent (bad content or target); retrying will not help. */
+class MalformedRowError extends Error {
+  override name = 'MalformedRowError';
+}
+
+class SendTimeoutError extends Error {
+  override name = 'SendTimeoutError';
+}
+
+interface HttpErrorShape {
+  message?: unknown;
+  code?: unknown;
+  config?: { url?: unknown };
+  response?: { status?: unknown; data?: unknown; headers?: unknown };
+}
+
+function header(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as { get?: (n: string) => unknown } & Record<string, unknown>;
+  const value = typeof h.get === 'function' ? h.get(name) : (h[name] ?? h[name.toLowerCase()]);
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+/** Sorts a failed Lark call (axios error, LarkApiError, anything else) into retry later, renew the token now, or give up. */
+export function classifyLarkError(err: unknown): SendVerdict {
+  if (err instanceof MalformedRowError) return { kind: 'permanent', reason: err.message };
+  if (err instanceof LarkApiError) return byCode(err.code, undefined, err.message, undefined);
+  if (err instanceof SendTimeoutError) return { kind: 'retry', reason: err.message };
+
+  const e = (err && typeof err === 'object' ? err : {}) as HttpErrorShape;
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  const res = e.response;
+  if (res && typeof res.status === 'number') {
+    const status = res.status;
+    const data = res.data && typeof res.data === 'object' ? (res.data as { code?: unknown; msg?: unknown }) : undefined;
+    const code = typeof data?.code === 'number' ? data.code : undefined;
+    const msg = typeof data?.msg === 'string' ? data.msg : typeof res.data === 'string' ? res.data.slice(0, 200) : message;
+    const reason = `HTTP ${status}${code !== undefined ? ` code ${code}` : ''}: ${msg}`;
+    const resetS = Number(header(res.headers, RESET_HEADER));
+    const headerWaitMs = Number.isFinite(resetS) && resetS >= 0 ? Math.min(resetS * 1000, MAX_HEADER_WAIT_MS) : undefined;
+    if (code !== undefined && (TOKEN_CODES.has(code) || code === CHAT_LIMIT_CODE || code === APP_LIMIT_CODE)) {
+      return byCode(code, status, reason, headerWaitMs);
+    }
+    if (status === 429) return { kind: 'retry', reason, status, ...(code !== undefined && { code }), ...(headerWaitMs !== undefined && { waitMs: headerWaitMs }), limited: 'app' };
+    if (status >= 500) return { kind: 'retry', reason, status, ...(code !== undefined && { code }) };
+    // Failing to get a token is the app's trouble, not this message's.
+    const url = typeof e.config?.url === 'string' ? e.config.url : '';
+    if (url.includes('/open-apis/auth/')) return { kind: 'retry', reason: `token request failed: ${reason}`, status, ...(code !== undefined && { code }) };
+    if (status >= 400) return { kind: 'permanent', reason, status, ...(code !== undefined && { code }) };
+    return { kind: 'retry', reason, status, ...(code !== undefined && { code }) };
+  }
+  // No HTTP answer: a network error (ECONNRESET, ECONNREFUSED, ETIMEDOUT, …), a failed token fetch, or a database
+  // error after the send. All may pass; the give-up deadline bounds them.
+  const sysCode = typeof e.code === 'string' ? e.code : undefined;
+  return { kind: 'retry', reason: sysCode && !message.includes(sysCode) ? `${sysCode}: ${message}` : message };
+}
+
+function byCode(code: number, status: number | undefined, reason: string, headerWaitMs: number | undefined): SendVerdict {
+  const base = { reason, code, ...(status !== undefined && { status }) };
+  if (TOKEN_CODES.has(code)) return { kind: 'token', ...base };
+  if (code === CHAT_LIMIT_CODE) return { kind: 'retry', ...base, limited: 'chat', ...(headerWaitMs !== undefined && { waitMs: headerWaitMs }) };
+  if (code === APP_LIMIT_CODE) return { kind: 'retry', ...base, limited: 'app', ...(headerWaitMs !== undefined && { waitMs: headerWaitMs }) };
+  return { kind: 'permanent', ...base };
+}
+
+/** The delay before retry number `attempt` (1-based): base·2^(attempt−1), capped, scaled by a jitter in [0.75, 1]. */
+export function retryDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
+  return Math.round(exp * (0.75 + 0.25 * random()));
+}
+
+function parseContent(raw: unknown): OutboxContent {
+  let value = raw;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new MalformedRowError('content is not JSON');
+    }
+  }
+  const c = value as Partial<Record<string, unknown>> | null;
+  if (c && typeof c === 'object') {
+    if (c.kind === 'text' && typeof c.text === 'string') return { kind: 'text', text: c.text };
+    if (c.kind === 'card' && c.card && typeof c.card === 'object') return { kind: 'card', card: c.card };
+    if (c.kind === 'case_card' && Number.isInteger(c.caseId)) {
+      return typeof c.notice === 'string'
+        ? { kind: 'case_card', caseId: c.caseId as number, notice: c.notice }
+        : { kind: 'case_card', caseId: c.caseId as number };
+    }
+  }
+  throw new MalformedRowError('content is not an OutboxContent');
+}
+
+// Axios errors carry the request config, Authorization header included; logs get the reason and, for our own bugs,
+// the stack.
+function describeError(err: unknown, reason: string): { error: string; stack?: string } {
+  const known = err instanceof LarkApiError || err instanceof MalformedRowError || err instanceof SendTimeoutError;
+  const isHttp = !!err && typeof err === 'object' && ('config' in err || 'response' in err);
+  return err instanceof Error && !known && !isHttp && err.stack ? { error: reason, stack: err.stack } : { error: reason };
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS - 1)}…` : text;
+}
+
+interface Sent {
+  messageId: string | null;
+  chatId: string | null;
+}
+
+interface LarkAnswer {
+  code?: number;
+  msg?: string;
+  data?: { message_id?: string; chat_id?: string };
+}
+
+/** Delivers the outbox to Lark: claims due rows, keeps to Lark's rate limits, retries what may pass, records the outcome. */
+export class OutboxSender {
+  readonly #db: Db;
+  readonly #client: lark.Client;
+  readonly #log: Logger;
+  readonly #renderCaseCard: OutboxSenderOptions['renderCaseCard'];
+  readonly #onCaseCardSent: OutboxSenderOptions['onCaseCardSent'];
+  readonly #clearTokenCache: OutboxSenderOptions['clearTokenCache'];
+  readonly #giveUpAfterMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #retryBaseMs: number;
+  readonly #retryMaxMs: number;
+  readonly #batchSize: number;
+  readonly #lockMs: number;
+  readonly #sendTimeoutMs: number;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #limiter: RateLimiter;
+
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #kicked = false;
+  #wake: (() => void) | null = null;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(opts: OutboxSenderOptions) {
+    this.#db = opts.db;
+    this.#client = opts.client;
+    this.#log = opts.logger;
+    this.#renderCaseCard = opts.renderCaseCard;
+    this.#onCaseCardSent = opts.onCaseCardSent;
+    this.#clearTokenCache = opts.clearTokenCache;
+    this.#giveUpAfterMs = opts.giveUpAfterMs ?? 30 * 60_000;
+    this.#pollIntervalMs = opts.pollIntervalMs ?? 500;
+    this.#retryBaseMs = opts.retryBaseMs ?? 1000;
+    this.#retryMaxMs = opts.retryMaxMs ?? 60_000;
+    this.#batchSize = opts.batchSize ?? 50;
+    this.#lockMs = opts.lockMs ?? 60_000;
+    this.#sendTimeoutMs = opts.sendTimeoutMs ?? 20_000;
+    this.#now = opts.now ?? Date.now;
+    this.#random = opts.random ?? Math.random;
+    this.#limiter = new RateLimiter({
+      perKeyPerWindow: opts.perChatPerSecond ?? 5,
+      overallPerWindow: opts.perAppPerSecond ?? 50,
+    });
+    if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${this.#batchSize}`);
+  }
+
+  /** Starts draining in the background: now, then every pollIntervalMs or sooner after kick(). */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Says new rows were committed, so the loop drains without waiting out its poll interval. */
+  kick(): void {
+    this.#kicked = true;
+    this.#wake?.();
+  }
+
+  /** Stops the loop and resolves once every send under way has been recorded. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    this.#loop = null;
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /**
+   * Claims the due rows (the oldest pending row of each chat), sends them, and returns how many rows became sent.
+   * Failed sends are recorded, not thrown; only a failing claim query (database down) rejects.
+   */
+  async drainOnce(): Promise<number> {
+    return (await this.#track(this.#drain())).sent;
+  }
+
+  async #track<T>(p: Promise<T>): Promise<T> {
+    this.#inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.#inFlight.delete(p);
+    }
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      this.#kicked = false;
+      let claimed = 0;
+      try {
+        claimed = (await this.#track(this.#drain())).claimed;
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        this.#log.error({ err, failures }, 'outbox: drain failed');
+      }
+      if (!this.#running) break;
+      // Rows were there, so the next ones of those chats may be due now.
+      if (claimed > 0 && failures === 0) continue;
+      if (this.#kicked) continue;
+      await this.#sleep(failures > 0 ? Math.min(this.#pollIntervalMs * 2 ** failures, 30_000) : this.#pollIntervalMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  async #drain(): Promise<{ claimed: number; sent: number }> {
+    const rows = await this.#claim();
+    if (rows.length === 0) return { claimed: 0, sent: 0 };
+    // One row per chat, so running them all at once never reorders a chat.
+    const sent = await Promise.all(rows.map((row) => this.#deliver(row)));
+    return { claimed: rows.length, sent: sent.reduce((a, b) => a + b, 0) };
+  }
+
+  async #claim(): Promise<OutboxRow[]> {
+    // A row is claimable when it is due, unlocked and no older row of its chat is still pending. SKIP LOCKED lets
+    // instances claim side by side; the head-of-chat rule keeps a second instance off a chat whose head is taken,
+    // because in its snapshot the taken row is still pending and older.
+    const { rows } = await sql<OutboxRow>`
+      with picked as (
+        select o.id from outbox o
+        where o.status = 'pending'
+          and o.next_attempt_at <= now()
+          and (o.locked_until is null or o.locked_until < now())
+          and not exists (
+            select 1 from outbox e where e.chat_key = o.chat_key and e.status = 'pending' and e.id < o.id
+          )
+        order by o.id
+        limit ${this.#batchSize}
+        for update of o skip locked
+      )
+      update outbox
+      set locked_until = now() + ${this.#lockMs}::double precision * interval '1 millisecond',
+          attempts = outbox.attempts + 1
+      from picked
+      where outbox.id = picked.id
+      returning outbox.*`.execute(this.#db);
+    return [...rows].sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  /** Sends one claimed row (and the patches it supersedes); returns how many rows it marked sent. */
+  async #deliver(row: OutboxRow): Promise<number> {
+    const ctx = { outboxId: String(row.id), op: row.op, chatKey: row.chat_key, attempt: row.attempts };
+    let superseded: Pick<OutboxRow, 'id' | 'content' | 'msg_type'>[] = [];
+    let sent: Sent | null = null;
+    try {
+      superseded = row.op === 'patch' ? await this.#newerPatches(row) : [];
+      const newest = superseded.at(-1) ?? row;
+      const content = parseContent(newest.content);
+      const body = await this.#body(content);
+      if (body === null) {
+        await this.#markSent(row, superseded, { messageId: null, chatId: null }, content);
+        this.#log.info({ ...ctx, caseId: content.kind === 'case_card' ? content.caseId : undefined }, 'outbox: case is gone, card skipped');
+        return 1 + superseded.length;
+      }
+      sent = await this.#sendRenewingToken(row, newest.msg_type, body, ctx);
+      await this.#markSent(row, superseded, sent, content);
+      this.#log.debug({ ...ctx, messageId: sent.messageId, coalesced: superseded.length }, 'outbox: sent');
+      return 1 + superseded.length;
+    } catch (err) {
+      await this.#fail(row, superseded, err, sent, ctx);
+      return 0;
+    }
+  }
+
+  /** Newer pending patches of the same message: the card is rendered fresh, so one patch with the newest content does. */
+  async #newerPatches(row: OutboxRow): Promise<Pick<OutboxRow, 'id' | 'content' | 'msg_type'>[]> {
+    if (!row.patch_message_id) return [];
+    return this.#db
+      .selectFrom('outbox')
+      .select(['id', 'content', 'msg_type'])
+      .where('status', '=', 'pending')
+      .where('op', '=', 'patch')
+      .where('patch_message_id', '=', row.patch_message_id)
+      .where('id', '>', row.id)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** The `content` string Lark wants, or null when the case of a case card is gone. */
+  async #body(content: OutboxContent): Promise<string | null> {
+    switch (content.kind) {
+      case 'text':
+        return JSON.stringify({ text: content.text });
+      case 'card':
+        return JSON.stringify(content.card);
+      case 'case_card': {
+        const card = await this.#renderCaseCard(content.caseId, content.notice);
+        return card === null ? null : JSON.stringify(card);
+      }
+    }
+  }
+
+  async #sendRenewingToken(row: OutboxRow, msgType: string, body: string, ctx: object): Promise<Sent> {
+    let renewed = false;
+    for (;;) {
+      try {
+        const done = await this.#limiter.take(row.chat_key);
+        try {
+          return await this.#send(row, msgType, body);
+        } finally {
+          done();
+        }
+      } catch (err) {
+        const verdict = classifyLarkError(err);
+        if (verdict.kind !== 'token' || renewed || !this.#clearTokenCache) throw err;
+        renewed = true;
+        this.#log.warn({ ...ctx, code: verdict.code }, 'outbox: tenant token rejected, renewing it');
+        await this.#clearTokenCache();
+      }
+    }
+  }
+
+  async #send(row: OutboxRow, msgType: string, content: string): Promise<Sent> {
+    const im = this.#client.im.v1.message;
+    let call: Promise<LarkAnswer>;
+    if (row.op === 'create') {
+      const type = row.receive_id_type as ReceiveIdType;
+      if (!row.receive_id || !RECEIVE_ID_TYPES.has(type)) throw new MalformedRowError('create row without a valid receive_id / receive_id_type');
+      call = im.create({ params: { receive_id_type: type }, data: { receive_id: row.receive_id, msg_type: msgType, content, uuid: row.uuid } });
+    } else if (row.op === 'reply') {
+      if (!row.reply_to) throw new MalformedRowError('reply row without reply_to');
+      call = im.reply({ path: { message_id: row.reply_to }, data: { msg_type: msgType, content, uuid: row.uuid } });
+    } else if (row.op === 'patch') {
+      if (!row.patch_message_id) throw new MalformedRowError('patch row without patch_message_id');
+      call = im.patch({ path: { message_id: row.patch_message_id }, data: { content } });
+    } else {
+      throw new MalformedRowError(`unknown op ${String(row.op)}`);
+    }
+    const answer = await this.#withTimeout(call);
+    if (answer && typeof answer.code === 'number' && answer.code !== 0) throw new LarkApiError(answer.code, answer.msg ?? '');
+    if (row.op === 'patch') return { messageId: row.patch_message_id, chatId: null };
+    const chatId = answer?.data?.chat_id ?? (row.op === 'create' && row.receive_id_type === 'chat_id' ? row.receive_id : null) ?? (row.chat_key.startsWith('user:') ? null : row.chat_key);
+    return { messageId: answer?.data?.message_id ?? null, chatId };
+  }
+
+  async #withTimeout<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SendTimeoutError(`no answer from Lark within ${this.#sendTimeoutMs} ms`)), this.#sendTimeoutMs);
+    });
+    // The losing call may still settle later; its rejection must not go unhandled.
+    p.catch(() => {});
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #markSent(row: OutboxRow, superseded: Pick<OutboxRow, 'id'>[], sent: Sent, content: OutboxContent): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('outbox')
+        .set({ status: 'sent', sent_at: sql<Date>`now()`, message_id: row.op === 'patch' ? null : sent.messageId, last_error: null, locked_until: null })
+        .where('id', '=', row.id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (superseded.length > 0) {
+        await trx
+          .updateTable('outbox')
+          .set({ status: 'sent', sent_at: sql<Date>`now()`, locked_until: null })
+          .where('id', 'in', superseded.map((s) => s.id))
+          .where('status', '=', 'pending')
+          .execute();
+      }
+      // Another instance may have recorded this row already (our lock ran out); the card is remembered once.
+      const firstRecord = Number(res.numUpdatedRows) === 1;
+      if (firstRecord && content.kind === 'case_card' && row.op !== 'patch' && sent.messageId && this.#onCaseCardSent) {
+        await this.#onCaseCardSent(trx, sent.messageId, content.caseId, sent.chatId);
+      }
+    });
+  }
+
+  async #fail(row: OutboxRow, superseded: Pick<OutboxRow, 'id'>[], err: unknown, sent: Sent | null, ctx: object): Promise<void> {
+    const verdict = classifyLarkError(err);
+    // A send that went through but could not be recorded is retried: the same uuid makes Lark answer with the same
+    // message instead of posting it again.
+    const reason = truncate(sent ? `delivered (${sent.messageId ?? 'no id'}) but not recorded: ${verdict.reason}` : verdict.reason);
+    const fields = { ...ctx, code: verdict.code, status: verdict.status, ...describeError(err, reason) };
+    const ageMs = this.#now() - new Date(row.created_at).getTime();
+    try {
+      if (verdict.kind === 'permanent' && !sent) {
+        await this.#markFailed([row.id, ...superseded.map((s) => s.id)], reason);
+        this.#log.error({ ...fields, coalesced: superseded.length }, 'outbox: Lark refused the message, not retrying');
+        return;
+      }
+      if (ageMs >= this.#giveUpAfterMs) {
+        await this.#markFailed([row.id], reason);
+        this.#log.error({ ...fields, ageMs }, 'outbox: gave up on message after retrying');
+        return;
+      }
+      // Lark's reset time is the earliest worth trying; a little jitter keeps the rows it held back from all
+      // returning in the same instant.
+      const resetMs = verdict.kind === 'retry' ? verdict.waitMs : undefined;
+      const waitMs =
+        resetMs !== undefined
+          ? Math.max(resetMs, MIN_RESET_WAIT_MS) + Math.round(this.#random() * Math.min(1000, resetMs * 0.2))
+          : retryDelayMs(row.attempts, this.#retryBaseMs, this.#retryMaxMs, this.#random);
+      if (verdict.kind === 'retry' && verdict.limited) {
+        this.#limiter.pause(verdict.limited === 'chat' ? row.chat_key : null, verdict.waitMs ?? this.#retryBaseMs);
+      }
+      await this.#db
+        .updateTable('outbox')
+        .set({
+          next_attempt_at: sql<Date>`now() + ${waitMs}::double precision * interval '1 millisecond'`,
+          locked_until: null,
+          last_error: reason,
+        })
+        .where('id', '=', row.id)
+        .where('status', '=', 'pending')
+        .execute();
+      this.#log.warn({ ...fields, retryInMs: waitMs }, 'outbox: send failed, will retry');
+    } catch (dbErr) {
+      // The lock runs out and the row is claimed again; nothing is lost.
+      this.#log.error({ ...fields, dbError: String(dbErr) }, 'outbox: could not record a failed send');
+    }
+  }
+
+  async #markFailed(ids: OutboxRow['id'][], reason: string): Promise<void> {
+    await this.#db
+      .updateTable('outbox')
+      .set({ status: 'failed', last_error: reason, locked_until: null })
+      .where('id', 'in', ids)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+}

@@ -1,0 +1,139 @@
+import { performance } from 'node:perf_hooks';
+
+// Lark limits sends per chat (5 a second, shared by every bot in a group) and per app (50 a second). Going over
+// costs a 230020 / 99991400 answer and a backoff of seconds, so the sender waits here for a free slot instead.
+// A sliding window (at most N sends in any window) is stricter than Lark's per-second counting, which is the safe side;
+// a send's window starts when its answer is back, because network delay can bunch requests up on Lark's side.
+
+export interface RateLimiterOptions {
+  /** Sends per key (a chat) per window. */
+  perKeyPerWindow: number;
+  /** Sends across all keys per window. */
+  overallPerWindow: number;
+  windowMs?: number;
+  /** Milliseconds on a clock that never steps back; defaults to performance.now(). */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const SWEEP_ABOVE_KEYS = 256;
+
+/** One send: it holds its slot while under way, then for a window from when it finished. */
+interface Slot {
+  at: number;
+  open: boolean;
+}
+
+/** A slot taken, or how long to wait before asking again. */
+export type Take = { ok: true; done: () => void } | { ok: false; waitMs: number };
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** A per-key and overall sliding-window limiter; callers wait for a slot rather than fail. */
+export class RateLimiter {
+  readonly #perKey: number;
+  readonly #overall: number;
+  readonly #windowMs: number;
+  readonly #recheckMs: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #byKey = new Map<string, Slot[]>();
+  #all: Slot[] = [];
+  readonly #keyPausedUntil = new Map<string, number>();
+  #allPausedUntil = -Infinity;
+
+  constructor(opts: RateLimiterOptions) {
+    this.#perKey = positiveInteger('perKeyPerWindow', opts.perKeyPerWindow);
+    this.#overall = positiveInteger('overallPerWindow', opts.overallPerWindow);
+    const windowMs = opts.windowMs ?? 1000;
+    if (!Number.isFinite(windowMs) || windowMs <= 0) throw new RangeError(`windowMs must be a positive number, got ${windowMs}`);
+    this.#windowMs = windowMs;
+    this.#recheckMs = Math.max(1, windowMs / 20);
+    this.#now = opts.now ?? (() => performance.now());
+    this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /**
+   * Takes a slot for `key` if one is free. Call done() when the send has finished: Lark counts a request when it
+   * arrives, which is some time after it left, so the window of a send starts when its answer is back.
+   */
+  tryTake(key: string): Take {
+    const now = this.#now();
+    const live = (s: Slot) => s.open || s.at > now - this.#windowMs;
+    const mine = (this.#byKey.get(key) ?? []).filter(live);
+    this.#all = this.#all.filter(live);
+
+    const waitMs = Math.max(
+      0,
+      this.#allPausedUntil - now,
+      (this.#keyPausedUntil.get(key) ?? -Infinity) - now,
+      this.#waitFor(mine, this.#perKey, now),
+      this.#waitFor(this.#all, this.#overall, now),
+    );
+    if (waitMs > 0) {
+      if (mine.length > 0) this.#byKey.set(key, mine);
+      else this.#byKey.delete(key);
+      return { ok: false, waitMs };
+    }
+    this.#keyPausedUntil.delete(key);
+    const slot: Slot = { at: now, open: true };
+    mine.push(slot);
+    this.#byKey.set(key, mine);
+    this.#all.push(slot);
+    if (this.#byKey.size > SWEEP_ABOVE_KEYS) this.#sweep(now);
+    return {
+      ok: true,
+      done: () => {
+        if (!slot.open) return;
+        slot.open = false;
+        slot.at = this.#now();
+      },
+    };
+  }
+
+  /** Resolves with the done() of a slot for `key` once one is taken, waiting as long as it needs to. */
+  async take(key: string): Promise<() => void> {
+    for (;;) {
+      const t = this.tryTake(key);
+      if (t.ok) return t.done;
+      await this.#sleep(t.waitMs);
+    }
+  }
+
+  /** Holds back sends for `key` (every key when null) for `ms`, e.g. because Lark said we were too fast. */
+  pause(key: string | null, ms: number): void {
+    if (!Number.isFinite(ms) || ms <= 0) return;
+    const until = this.#now() + ms;
+    if (key === null) this.#allPausedUntil = Math.max(this.#allPausedUntil, until);
+    else this.#keyPausedUntil.set(key, Math.max(this.#keyPausedUntil.get(key) ?? -Infinity, until));
+  }
+
+  /** How many keys hold state (for tests: idle chats must not pile up). */
+  get trackedKeys(): number {
+    return this.#byKey.size;
+  }
+
+  /** Milliseconds until `slots` hold fewer than `limit`; a slot still under way frees at an unknown time, so recheck. */
+  #waitFor(slots: Slot[], limit: number, now: number): number {
+    if (slots.length < limit) return 0;
+    const mustLeave = slots.length - limit + 1;
+    const leaving = slots
+      .filter((s) => !s.open)
+      .map((s) => s.at + this.#windowMs - now)
+      .sort((a, b) => a - b);
+    return leaving.length >= mustLeave ? leaving[mustLeave - 1]! : this.#recheckMs;
+  }
+
+  // One chat per case card and per user means many keys that go quiet; forget them so memory stays bounded.
+  #sweep(now: number): void {
+    for (const [key, slots] of this.#byKey) {
+      if (slots.every((s) => !s.open && s.at <= now - this.#windowMs)) this.#byKey.delete(key);
+    }
+    for (const [key, until] of this.#keyPausedUntil) {
+      if (until <= now) this.#keyPausedUntil.delete(key);
+    }
+  }
+}
