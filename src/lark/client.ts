@@ -40,6 +40,9 @@ export interface LarkClient {
 export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; logger: Logger }): LarkClient {
   const cache = new ClearableCache();
   const log = opts.logger.child({ component: 'lark-sdk' });
+  // The SDK logs whole request errors, Authorization header included: keep only their messages.
+  const text = (m: unknown[]) =>
+    m.map((x) => (typeof x === 'string' ? x : x instanceof Error ? x.message : typeof x === 'object' && x && 'message' in x ? String(x.message) : String(x))).join(' ');
   const client = new lark.Client({
     appId: opts.appId || 'unset',
     appSecret: opts.appSecret || 'unset',
@@ -47,11 +50,11 @@ export function createLarkClient(opts: { appId: string; appSecret: string; domai
     cache: cache as unknown as lark.Cache,
     loggerLevel: lark.LoggerLevel.warn,
     logger: {
-      error: (...m: unknown[]) => log.error({ sdk: m }, 'lark sdk error'),
-      warn: (...m: unknown[]) => log.warn({ sdk: m }, 'lark sdk warning'),
-      info: (...m: unknown[]) => log.info({ sdk: m }, 'lark sdk'),
-      debug: (...m: unknown[]) => log.debug({ sdk: m }, 'lark sdk'),
-      trace: (...m: unknown[]) => log.trace({ sdk: m }, 'lark sdk'),
+      error: (...m: unknown[]) => log.error({ sdk: text(m) }, 'lark sdk error'),
+      warn: (...m: unknown[]) => log.warn({ sdk: text(m) }, 'lark sdk warning'),
+      info: (...m: unknown[]) => log.info({ sdk: text(m) }, 'lark sdk'),
+      debug: (...m: unknown[]) => log.debug({ sdk: text(m) }, 'lark sdk'),
+      trace: (...m: unknown[]) => log.trace({ sdk: text(m) }, 'lark sdk'),
     },
   });
   return { client, clearTokenCache: () => cache.clear() };
