@@ -3,15 +3,19 @@ import { parseDateList, type CalendarOverride } from './domain/calendar.ts';
 
 // Every setting comes from the environment and is checked here once, at start.
 
+// `PORT=` in an env file or `PORT=${PORT}` in a compose file means "not set", as it already does for the text settings.
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema);
+
 const positiveInt = (name: string, def: number) =>
-  z
+  unsetIfEmpty(z
     .string()
     .trim()
     .regex(/^\d+$/, `${name} must be a whole number`)
     .transform(Number)
     .refine((n) => n > 0, `${name} must be greater than 0`)
     .optional()
-    .transform((v) => v ?? def);
+    .transform((v) => v ?? def));
 
 // "2027-01-01..2027-01-03,2027-02-07": days the official calendar of a year chinese-days does not know yet.
 const dateList = (work: boolean) =>
@@ -49,14 +53,14 @@ const isTimeZone = (tz: string) => {
 
 const EnvSchema = z
   .object({
-    PORT: z
+    PORT: unsetIfEmpty(z
       .string()
       .trim()
       .regex(/^\d+$/, 'PORT must be a port number (0-65535)')
       .transform(Number)
       .refine((n) => n <= 65535, 'PORT must be a port number (0-65535)')
       .optional()
-      .transform((v) => v ?? 3000),
+      .transform((v) => v ?? 3000)),
     HOST: z.string().trim().min(1).optional().transform((v) => v ?? '0.0.0.0'),
     DATABASE_URL: z
       .string()
@@ -71,7 +75,7 @@ const EnvSchema = z
       .optional()
       .transform((v) => v || 'Asia/Shanghai')
       .refine(isTimeZone, 'BANLI_TIMEZONE must be an IANA time zone such as Asia/Shanghai'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().transform((v) => v ?? 'info'),
+    LOG_LEVEL: unsetIfEmpty(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().transform((v) => v ?? 'info')),
 
     LARK_APP_ID: z.string().trim().optional().transform((v) => v || ''),
     LARK_APP_SECRET: z.string().trim().optional().transform((v) => v || ''),
@@ -83,7 +87,7 @@ const EnvSchema = z
       .optional()
       .transform((v) => (v || 'https://open.feishu.cn').replace(/\/+$/, ''))
       .refine((v) => /^https?:\/\/[^\s/]+/.test(v), 'LARK_DOMAIN must be an http(s) URL such as https://open.feishu.cn'),
-    LARK_MODE: z.enum(['webhook', 'ws']).optional().transform((v) => v ?? 'webhook'),
+    LARK_MODE: unsetIfEmpty(z.enum(['webhook', 'ws']).optional().transform((v) => v ?? 'webhook')),
     BANLI_ADMIN_OPEN_IDS: csv,
 
     BANLI_RESULT_CLASSES: z

@@ -133,6 +133,14 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     : [];
   const app = createHttpApp({ database, logger, routers });
   const server = http.createServer(app);
+  let stopping = false;
+  // server.close() only drops the keep-alive connections idle at that moment; one whose request finishes later would
+  // hold shutdown until the client lets go (seconds), so it is closed as soon as its response is out.
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.on('finish', () => {
+      if (stopping) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -167,6 +175,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     (closing ??= (async () => {
       clearInterval(botTimer);
       clearInterval(pruneTimer);
+      stopping = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (ws) ws.close({ force: true });

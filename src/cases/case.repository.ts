@@ -137,6 +137,8 @@ function snapshot(c: CaseState, change: CaseChange): { before: Record<string, un
  */
 export async function applyDecision(db: DbOrTrx, c: CaseState, d: Decision, actor: Actor): Promise<number> {
   const { change } = d;
+  // The handler column references users: someone handed a case before the bot ever met them needs a row first.
+  if (change.handler) await upsertUser(db, change.handler);
   const updated = await db
     .updateTable('cases')
     .set({
@@ -152,7 +154,6 @@ export async function applyDecision(db: DbOrTrx, c: CaseState, d: Decision, acto
     .where('version', '=', c.version)
     .executeTakeFirst();
   if (Number(updated.numUpdatedRows) !== 1) throw new StaleCaseError(c.id);
-  if (change.handler) await upsertUser(db, change.handler);
   for (const e of d.effects) await writeEffect(db, c.id, e, actor);
   const { before, after } = snapshot(c, change);
   await db

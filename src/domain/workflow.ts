@@ -234,7 +234,10 @@ function handover(c: CaseState, to: Person, actor: Actor): Outcome {
     ok: true,
     change: { handler: to },
     effects: [],
-    event: { type: 'handed_over', note: `${actor.name}将案件由${c.handler.name}转交给${to.name}` },
+    event: {
+      type: 'handed_over',
+      note: isHandler(c, actor) ? `${actor.name}将案件转交给${to.name}` : `${actor.name}将案件由${c.handler.name}转交给${to.name}`,
+    },
     message: `已将案件 ${c.caseNo} 转交给${to.name}。`,
   };
 }
@@ -290,7 +293,10 @@ function reply(c: CaseState, a: Extract<CaseAction, { type: 'reply' }>, actor: A
   return {
     ok: true,
     change: { status: 'replied' },
-    effects: [{ type: 'add_reply', round: c.round, date: a.date, resultClass: a.resultClass, disclosure, dueDate: c.replyDueDate }],
+    effects: [
+      { type: 'add_reply', round: c.round, date: a.date, resultClass: a.resultClass, disclosure, dueDate: c.replyDueDate },
+      ...withdrawExtension(c),
+    ],
     event: { type: 'replied', note: `${c.round > 1 ? '再次' : ''}答复代表：${a.resultClass}类，${disclosure}，答复日期 ${a.date}` },
     message: `已登记案件 ${c.caseNo} 的答复（${a.resultClass}类，${a.date}），请在代表评价后录入评价。`,
   };
@@ -308,10 +314,15 @@ function opinion(c: CaseState, a: Extract<CaseAction, { type: 'opinion' }>, acto
   return {
     ok: true,
     change: { status: 'closed' },
-    effects: [{ type: 'add_opinion', round: c.round, date: a.date, note: a.note.trim(), dueDate: c.replyDueDate }],
+    effects: [{ type: 'add_opinion', round: c.round, date: a.date, note: a.note.trim(), dueDate: c.replyDueDate }, ...withdrawExtension(c)],
     event: { type: 'opinion_sent', note: `已向主办单位报送会办意见${a.note.trim() ? `：${a.note.trim()}` : ''}` },
     message: `已登记案件 ${c.caseNo} 的会办意见报送，案件办结。`,
   };
+}
+
+/** Once the reply (or opinion) is in, an extension still waiting for approval has no purpose: it is withdrawn. */
+function withdrawExtension(c: CaseState): Effect[] {
+  return c.pendingExtension ? [{ type: 'close_extension', requestId: c.pendingExtension.id, status: 'refused', note: '已答复，延期申请自动撤销' }] : [];
 }
 
 /** Recording the rating: 不满意 reopens the case once with a new due date; the first rating is kept. */
