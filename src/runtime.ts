@@ -79,7 +79,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   const database = await openMigrated(config);
   const { db } = database;
   const larkClient: LarkClient = createLarkClient({ ...config.lark, logger });
-  const names = new NameResolver(db, config.lark.appId ? larkClient.client : null, logger);
+  const names = new NameResolver(db, config.lark.appId ? larkClient : null, logger);
   const today = () => todayIn(config.timezone, now());
   const viewContext = () => ({ today: today(), clocks, timeZone: config.timezone, resultClasses: config.resultClasses });
 

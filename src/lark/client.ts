@@ -36,6 +36,14 @@ export interface LarkClient {
   clearTokenCache(): void;
 }
 
+// Lark can invalidate a tenant token before it expires; the SDK keeps using its cached copy until told otherwise.
+const TOKEN_CODES = new Set([99991661, 99991663, 99991668]);
+
+function isTokenError(err: unknown): boolean {
+  const code = (err as { response?: { data?: { code?: unknown } } } | null)?.response?.data?.code;
+  return typeof code === 'number' && TOKEN_CODES.has(code);
+}
+
 /** An SDK client pointed at LARK_DOMAIN (the real Feishu or the emulator), logging through pino. */
 export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; logger: Logger }): LarkClient {
   const cache = new ClearableCache();
@@ -67,7 +75,16 @@ export async function fetchBotOpenId(client: lark.Client): Promise<string | unde
 }
 
 /** A user's display name from the contact API, or undefined when Lark will not tell us. */
-export async function fetchUserName(client: lark.Client, openId: string): Promise<string | undefined> {
-  const res = await client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } });
+export async function fetchUserName(lc: LarkClient, openId: string): Promise<string | undefined> {
+  const get = () => lc.client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } });
+  let res: Awaited<ReturnType<typeof get>>;
+  try {
+    res = await get();
+  } catch (err) {
+    // A name missed here is written into the case timeline for good, so renew a rejected token and ask once more.
+    if (!isTokenError(err)) throw err;
+    lc.clearTokenCache();
+    res = await get();
+  }
   return res.code === 0 ? res.data?.user?.name || undefined : undefined;
 }

@@ -1,8 +1,7 @@
-import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
 import { unknownName, upsertUser } from '../cases/case.repository.ts';
 import type { Db } from '../storage/database.ts';
-import { fetchUserName } from './client.ts';
+import { fetchUserName, type LarkClient } from './client.ts';
 
 // open_id → name. Names come from mentions in events for free; otherwise from the contact API, cached in the users
 // table and refreshed after a week. A lookup failure never blocks a command: the user gets a placeholder name.
@@ -12,7 +11,7 @@ const REFRESH_MS = 7 * 24 * 3600 * 1000;
 export class NameResolver {
   constructor(
     private readonly db: Db,
-    private readonly client: lark.Client | null,
+    private readonly client: LarkClient | null,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
