@@ -10,7 +10,7 @@ import { createWorkCalendar, todayIn } from './domain/calendar.ts';
 import { createClocks, type Clocks } from './domain/clocks.ts';
 import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client.ts';
 import { NameResolver } from './lark/names.ts';
-import { rememberCaseCard } from './lark/outbox.ts';
+import { enqueueCaseCardUpdates, rememberCaseCard } from './lark/outbox.ts';
 import { OutboxSender } from './lark/outbox-sender.ts';
 import { createDispatcher, webhookRouter } from './lark/webhook.ts';
 import { createLogger } from './logger.ts';
@@ -79,7 +79,15 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   const database = await openMigrated(config);
   const { db } = database;
   const larkClient: LarkClient = createLarkClient({ ...config.lark, logger });
-  const names = new NameResolver(db, config.lark.appId ? larkClient : null, logger);
+  let kickSender = () => {};
+  // A name that arrives after a click was answered redraws the cards of the cases that person handles.
+  const names = new NameResolver(db, config.lark.appId ? larkClient : null, logger, () => new Date(), async (openId) => {
+    const cases = await db.selectFrom('cases').select('id').where('handler_open_id', '=', openId).where('status', 'not in', ['closed', 'adjusted']).execute();
+    await db.transaction().execute(async (trx) => {
+      for (const c of cases) await enqueueCaseCardUpdates(trx, c.id);
+    });
+    kickSender();
+  });
   const today = () => todayIn(config.timezone, now());
   const viewContext = () => ({ today: today(), clocks, timeZone: config.timezone, resultClasses: config.resultClasses });
 
@@ -108,6 +116,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}),
   });
 
+  kickSender = () => sender.kick();
   const handler = new ChatHandler({
     db,
     logger: logger.child({ component: 'chat' }),

@@ -138,7 +138,8 @@ function snapshot(c: CaseState, change: CaseChange): { before: Record<string, un
 export async function applyDecision(db: DbOrTrx, c: CaseState, d: Decision, actor: Actor): Promise<number> {
   const { change } = d;
   // The handler column references users: someone handed a case before the bot ever met them needs a row first.
-  if (change.handler) await upsertUser(db, change.handler);
+  // Only the row: names are stored by whoever learned them (mentions, the contact API), never a placeholder.
+  if (change.handler) await upsertUser(db, { openId: change.handler.openId });
   const updated = await db
     .updateTable('cases')
     .set({

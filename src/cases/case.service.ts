@@ -47,14 +47,13 @@ export async function actOnCase(
   caseId: number,
   action: CaseAction,
   actor: Actor,
-  opts: { exceptCardMessageId?: string } = {},
 ): Promise<ActResult> {
   const before = await loadCaseState(trx, caseId);
   if (!before) return { before, outcome: { ok: false, code: 'bad_input', message: '找不到该案件，可能已被删除。' } };
   const outcome = decide(before, action, actor, ctx);
   if (!outcome.ok) return { before, outcome };
   await applyDecision(trx, before, outcome, actor);
-  await enqueueCaseCardUpdates(trx, caseId, opts.exceptCardMessageId);
+  await enqueueCaseCardUpdates(trx, caseId);
   await notify(trx, ctx, before, action, actor);
   return { before, outcome };
 }

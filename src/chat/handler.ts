@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { parseCallbackValue, readFormFields, type CallbackValue } from '../../cards/callback.ts';
 import { buildCaseCard, buildCaseListCard, buildHelpCard, buildRequestDecisionCard } from '../../cards/index.ts';
@@ -70,7 +72,11 @@ const DESCRIPTIONS: Record<ChatCommand['type'], { description: string; group: st
 };
 
 const DUE_SOON_WORKDAYS = 5;
+/** The same click on the same card again within this long is a double click: answered like the first, done once. */
+const DOUBLE_CLICK_MS = 5000;
 const LIST_LIMIT = 20;
+/** A click is answered within Lark's 3 s; a slow contact API must not eat that budget. */
+const NAME_LOOKUP_LIMIT_MS = 800;
 
 type Answer = OutboxContent;
 const text = (t: string): Answer => ({ kind: 'text', text: t });
@@ -127,7 +133,7 @@ export class ChatHandler {
 
     await inCaseTransaction(this.ctx.db, async (trx) => {
       if (!(await this.firstTime(trx, msg.eventId, 'im.message.receive_v1'))) return;
-      await upsertUser(trx, { openId: msg.senderOpenId, name: senderName });
+      await upsertUser(trx, { openId: msg.senderOpenId });
       await trx.insertInto('chats').values({ chat_id: chatId }).onConflict((oc) => oc.column('chat_id').doNothing()).execute();
       const answer =
         msg.messageType === 'text' || msg.messageType === 'post'
@@ -350,11 +356,11 @@ export class ChatHandler {
   async handleCardAction(a: IncomingCardAction): Promise<CardResponse> {
     const value = parseCallbackValue(a.value);
     if (!value) return { toast: { type: 'error', content: '无法识别这个按钮，请发送案号重新获取卡片。' } };
-    const name = await this.ctx.names.resolve(a.operatorOpenId);
+    const name = await this.ctx.names.resolve(a.operatorOpenId, NAME_LOOKUP_LIMIT_MS);
     let handoverName: string | undefined;
     if (value.action === 'handover') {
       const to = readFormFields('handover', a.formValue).to ?? a.option ?? undefined;
-      if (to) handoverName = await this.ctx.names.resolve(to);
+      if (to) handoverName = await this.ctx.names.resolve(to, NAME_LOOKUP_LIMIT_MS);
     }
     const response = await inCaseTransaction(this.ctx.db, async (trx) => {
       if (!(await this.firstTime(trx, a.eventId, 'card.action.trigger'))) {
@@ -362,13 +368,46 @@ export class ChatHandler {
         const stored = prior?.response as CardResponse | null | undefined;
         return stored ?? ({ toast: { type: 'info', content: '该操作已处理。' } } satisfies CardResponse);
       }
-      await upsertUser(trx, { openId: a.operatorOpenId, name });
+      const twin = await this.sameClickJustNow(trx, a);
+      if (twin.answer) return twin.answer;
+      await upsertUser(trx, { openId: a.operatorOpenId });
       const r = await this.click(trx, a, value, name, handoverName);
-      await trx.updateTable('processed_events').set({ response: JSON.stringify(r) }).where('event_id', '=', a.eventId).execute();
+      await trx
+        .updateTable('processed_events')
+        .set({ response: JSON.stringify(r) })
+        .where('event_id', 'in', [a.eventId, twin.key])
+        .execute();
       return r;
     });
     this.ctx.kick();
     return response;
+  }
+
+  /**
+   * Lark gives each click its own event id, so a double click (or a form sent twice) arrives as two events. The same
+   * person clicking the same button of the same card with the same form a moment later gets the first answer again.
+   * Concurrent twins meet on the key's row: the second waits for the first to commit, then finds it fresh.
+   */
+  private async sameClickJustNow(trx: Trx, a: IncomingCardAction): Promise<{ key: string; answer?: CardResponse }> {
+    const stable = (v: unknown): unknown =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, stable(x)]))
+        : v;
+    const key = `click:${createHash('sha256').update(JSON.stringify(stable([a.operatorOpenId, a.messageId, a.value, a.formValue]))).digest('hex')}`;
+    const mine = await trx
+      .insertInto('processed_events')
+      .values({ event_id: key, event_type: 'card.click' })
+      .onConflict((oc) =>
+        oc
+          .column('event_id')
+          .doUpdateSet({ received_at: sql<Date>`now()`, response: null })
+          .where('processed_events.received_at', '<', sql<Date>`now() - ${DOUBLE_CLICK_MS}::double precision * interval '1 millisecond'`),
+      )
+      .returning('event_id')
+      .executeTakeFirst();
+    if (mine) return { key };
+    const first = await trx.selectFrom('processed_events').select('response').where('event_id', '=', key).executeTakeFirst();
+    return { key, answer: (first?.response as CardResponse | null | undefined) ?? { toast: { type: 'info', content: '该操作已处理。' } } };
   }
 
   private async click(trx: Trx, a: IncomingCardAction, value: CallbackValue, name: string, handoverName?: string): Promise<CardResponse> {
@@ -389,7 +428,9 @@ export class ChatHandler {
     const action = this.cardAction(value, a, chatUnit, handoverName);
     if ('error' in action) return { toast: { type: 'error', content: action.error } };
 
-    const { outcome } = await actOnCase(trx, this.serviceContext(), row.id, action, actor, { exceptCardMessageId: a.messageId });
+    // The clicked card is patched like every other card of the case: when the work outlasts Lark's 3 s, the answer
+    // carries no card ("正在处理，卡片稍后自动更新"), and the patch is what keeps that promise.
+    const { outcome } = await actOnCase(trx, this.serviceContext(), row.id, action, actor);
     const toast = { type: outcome.ok ? ('success' as const) : ('error' as const), content: outcome.message };
     if (isDecision) {
       const kind = value.action.endsWith('extension') ? 'extension' : 'adjustment';

@@ -67,7 +67,8 @@ export interface Decision {
   ok: true;
   change: CaseChange;
   effects: Effect[];
-  /** The timeline event: its type, and a Chinese line saying what happened. */
+  /** The timeline event: its type, and a Chinese line saying what happened (the actor is shown beside it, so the
+   *  note names only the other people involved). */
   event: { type: string; note: string | null };
   /** What to tell the actor (Chinese). */
   message: string;
@@ -191,7 +192,7 @@ function claim(c: CaseState, chatUnit: string | null, actor: Actor): Outcome {
     ok: true,
     change,
     effects: [],
-    event: { type: 'claimed', note: `${actor.name}认领了案件` },
+    event: { type: 'claimed', note: '认领了案件' },
     message: `已认领案件 ${c.caseNo}，答复期限 ${c.replyDueDate}。`,
   };
 }
@@ -208,7 +209,7 @@ function release(c: CaseState, actor: Actor): Outcome {
     ok: true,
     change: { status: 'unclaimed', handler: null },
     effects: [],
-    event: { type: 'released', note: byOther ? `${actor.name}取消了${c.handler.name}的认领` : `${actor.name}放弃了案件` },
+    event: { type: 'released', note: byOther ? `取消了${c.handler.name}的认领` : '放弃了案件' },
     message: `案件 ${c.caseNo} 已退回待认领。`,
   };
 }
@@ -223,7 +224,7 @@ function handover(c: CaseState, to: Person, actor: Actor): Outcome {
       ok: true,
       change: { status: handlingStatus(c), handler: to },
       effects: [],
-      event: { type: 'handed_over', note: `${actor.name}指定${to.name}承办` },
+      event: { type: 'handed_over', note: `指定${to.name}承办` },
       message: `已指定${to.name}承办案件 ${c.caseNo}。`,
     };
   }
@@ -236,7 +237,7 @@ function handover(c: CaseState, to: Person, actor: Actor): Outcome {
     effects: [],
     event: {
       type: 'handed_over',
-      note: isHandler(c, actor) ? `${actor.name}将案件转交给${to.name}` : `${actor.name}将案件由${c.handler.name}转交给${to.name}`,
+      note: isHandler(c, actor) ? `将案件转交给${to.name}` : `将案件由${c.handler.name}转交给${to.name}`,
     },
     message: `已将案件 ${c.caseNo} 转交给${to.name}。`,
   };

@@ -45,11 +45,12 @@ export async function enqueueMessage(db: DbOrTrx, target: Target, content: Outbo
   return uuid;
 }
 
-/** Queues an in-place update of every card that shows this case (except one, e.g. the card a click already updates). */
-export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number, exceptMessageId?: string): Promise<number> {
-  let q = db.selectFrom('case_cards').select(['message_id', 'chat_id']).where('case_id', '=', caseId);
-  if (exceptMessageId) q = q.where('message_id', '!=', exceptMessageId);
-  const cards = await q.execute();
+/**
+ * Queues an in-place update of every card that shows this case. The clicked card is among them: its click answer may
+ * have come back without a card (work that outlasted Lark's 3 s), and the patch is what brings it up to date.
+ */
+export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number): Promise<number> {
+  const cards = await db.selectFrom('case_cards').select(['message_id', 'chat_id']).where('case_id', '=', caseId).execute();
   for (const card of cards) {
     await db
       .insertInto('outbox')

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness } from '../support/harness.ts';
 import { cardTexts, findButton, findButtons } from '../support/lark/cards.ts';
 import type { MessageSpec } from '../support/lark/events.ts';
+import { loadCaseCardView } from '../../src/cases/case.view.ts';
 
 // The way out: every answer goes through the outbox, and Lark is not always willing. Rate limits, its own errors,
 // dropped connections and expired tokens must all end with each message in the chat exactly once; a message Lark
@@ -192,8 +193,11 @@ describeOnBackends('transport: the outbox against an unwilling Lark', (backend) 
     await deliveredOnce(h, [spec.messageId!]);
     const caseId = (await db.selectFrom('cases').select('id').where('case_no', '=', '20240581').executeTakeFirstOrThrow()).id;
     const claim = await db.selectFrom('case_events').selectAll().where('case_id', '=', caseId).where('type', '=', 'claimed').executeTakeFirstOrThrow();
-    expect(claim.note).toContain('孙新人');
+    expect(claim.actor_open_id).toBe('ou_sunxinren');
     expect((await db.selectFrom('users').select('name').where('open_id', '=', 'ou_sunxinren').executeTakeFirstOrThrow()).name).toBe('孙新人');
+    // The card's timeline shows the actor's name as stored, not a placeholder.
+    const view = await loadCaseCardView(db, caseId, { today: '2024-03-21', clocks: h.service.clocks, timeZone: 'Asia/Shanghai', resultClasses: h.config.resultClasses });
+    expect(view?.timeline.find((e) => e.text === '认领了案件')?.actorName).toBe('孙新人');
   });
 
   it('a send Lark refuses for good (230027, no permission) is marked failed at once and does not hold up the chat', async () => {

@@ -9,7 +9,8 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { applyImportPlan, planImport } from '../../src/import/apply.ts';
 import type { ImportedCase } from '../../src/import/validate.ts';
 import { clocksFor, startService, type Service } from '../../src/runtime.ts';
-import { startLarkEmulator, type EmulatorUser, type LarkEmulator } from './lark/emulator.ts';
+import { cardTexts, findButton, messageText } from './lark/cards.ts';
+import { startLarkEmulator, type Card, type EmulatorUser, type LarkEmulator } from './lark/emulator.ts';
 import { createEventSender, type EventSender } from './lark/events.ts';
 
 // Integration tests drive the real service over HTTP, signed like Lark, against the Lark emulator, on PGlite and on
@@ -156,4 +157,222 @@ let counter = 0;
 export function uid(prefix: string): string {
   counter += 1;
   return `${prefix}_${Date.now().toString(36)}_${counter}_${randomBytes(3).toString('hex')}`;
+}
+
+// ---- Talking to the bot and clicking what it sent, as staff do (added for the chat integration tests) ----------
+
+/** Where a message is said: a group (the bot must be @mentioned) or the one-to-one chat with the bot. */
+export interface SayOptions {
+  /** The group; GROUP by default. Ignored when p2p. */
+  chatId?: string;
+  p2p?: boolean;
+  /** People @mentioned besides the bot; write each in `text` as `@名字`. */
+  mention?: EmulatorUser[];
+  eventId?: string;
+}
+
+/** A message as sent: its id and chat. */
+export interface SaidMessage {
+  messageId: string;
+  chatId: string;
+}
+
+/** Sends `text` from `from` the way Lark delivers it (with @bot in groups); resolves once the webhook answered. */
+export async function say(h: Harness, from: EmulatorUser, text: string, opts: SayOptions = {}): Promise<SaidMessage> {
+  const chatId = opts.p2p ? h.lark.p2pChatId(from.openId) : (opts.chatId ?? GROUP);
+  const mentions: Array<{ key: string; openId: string; name: string }> = [];
+  let body = text;
+  if (!opts.p2p) {
+    mentions.push({ key: '@_user_1', openId: h.lark.botOpenId, name: '办理助手' });
+    body = `@_user_1 ${body}`;
+  }
+  for (const person of opts.mention ?? []) {
+    const key = `@_user_${mentions.length + 1}`;
+    if (!body.includes(`@${person.name}`)) throw new Error(`say: "${text}" does not mention @${person.name}`);
+    body = body.split(`@${person.name}`).join(key);
+    mentions.push({ key, openId: person.openId, name: person.name });
+  }
+  const messageId = uid('om');
+  const res = await h.events.message({
+    chatId,
+    chatType: opts.p2p ? 'p2p' : 'group',
+    senderOpenId: from.openId,
+    text: body,
+    mentions,
+    messageId,
+    ...(opts.eventId ? { eventId: opts.eventId } : {}),
+  });
+  if (res.status !== 200) throw new Error(`say: the webhook answered HTTP ${res.status}`);
+  return { messageId, chatId };
+}
+
+/** What the bot answered to a message. */
+export interface BotAnswer {
+  messageId: string;
+  chatId: string;
+  msgType: string;
+  /** The text of a text message, or the visible text of a card. */
+  text: string;
+  /** The card, when the answer is one. */
+  card?: Card;
+}
+
+/** Waits for the bot's reply to message `messageId`. */
+export async function answerTo(h: Harness, messageId: string, timeoutMs = 8000): Promise<BotAnswer> {
+  const sent = await h.lark.waitFor(() => h.lark.sent.find((m) => m.replyTo === messageId), timeoutMs);
+  const card = sent.msgType === 'interactive' ? h.lark.latestCard(sent.messageId) : undefined;
+  return {
+    messageId: sent.messageId,
+    chatId: sent.chatId,
+    msgType: sent.msgType,
+    text: messageText(sent.msgType, card ?? sent.content),
+    ...(card ? { card } : {}),
+  };
+}
+
+/** Says `text` and waits for the bot's answer. */
+export async function ask(h: Harness, from: EmulatorUser, text: string, opts: SayOptions = {}): Promise<BotAnswer> {
+  const said = await say(h, from, text, opts);
+  return answerTo(h, said.messageId);
+}
+
+/** A card on someone's screen: the message that carries it. */
+export interface CardOnScreen {
+  messageId: string;
+  chatId: string;
+}
+
+/**
+ * Asks the bot for a case's card (“查询 <案号>”) and resolves once the service has recorded that the card shows the
+ * case (so every later change patches it).
+ */
+export async function openCaseCard(h: Harness, from: EmulatorUser, caseNo: string, opts: SayOptions = {}): Promise<CardOnScreen & { card: Card }> {
+  const answer = await ask(h, from, `查询 ${caseNo}`, opts);
+  if (!answer.card) throw new Error(`openCaseCard: the bot answered with text: ${answer.text}`);
+  const db = h.service.database.db;
+  const deadline = Date.now() + 5000;
+  while (!(await db.selectFrom('case_cards').select('message_id').where('message_id', '=', answer.messageId).executeTakeFirst())) {
+    if (Date.now() > deadline) throw new Error(`openCaseCard: card ${answer.messageId} was never recorded as showing ${caseNo}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { messageId: answer.messageId, chatId: answer.chatId, card: answer.card };
+}
+
+// The answer to a click replaces the clicked card on screen (Lark does that; the emulator only sees patches).
+const clickAnswers = new WeakMap<Harness, Map<string, { card: Card; at: number }>>();
+
+/** The card as it looks now on screen: the newer of the last click answer on it and the last patch. */
+export function cardOnScreen(h: Harness, messageId: string): Card {
+  const answered = clickAnswers.get(h)?.get(messageId);
+  const patch = [...h.lark.patches].reverse().find((p) => p.messageId === messageId);
+  if (answered && (!patch || patch.at <= answered.at)) return answered.card;
+  const card = h.lark.latestCard(messageId);
+  if (!card) throw new Error(`no card ${messageId} in the emulator`);
+  return card;
+}
+
+/** The visible text of a card on screen. */
+export function screenText(h: Harness, messageId: string): string {
+  return cardTexts(cardOnScreen(h, messageId)).join('\n');
+}
+
+/** Waits until the card on screen shows `expected` (a substring or a test on its text). */
+export async function waitForCardText(h: Harness, messageId: string, expected: string | ((text: string) => boolean), timeoutMs = 8000): Promise<string> {
+  const ok = typeof expected === 'string' ? (t: string) => t.includes(expected) : expected;
+  return h.lark.waitFor(() => {
+    const t = screenText(h, messageId);
+    return ok(t) ? t : null;
+  }, timeoutMs);
+}
+
+/** What a click answered: the HTTP status, the toast and the card Lark puts in place of the clicked one. */
+export interface ClickAnswer {
+  status: number;
+  toast?: { type: string; content: string };
+  card?: Card;
+}
+
+/** The `name`s of the fields in the form a submit button belongs to. */
+export function formFieldNames(card: Card, formName: string): string[] {
+  const names: string[] = [];
+  const walk = (value: unknown, inForm: boolean): void => {
+    if (Array.isArray(value)) return value.forEach((v) => walk(v, inForm));
+    if (typeof value !== 'object' || value === null) return;
+    const el = value as Record<string, unknown>;
+    const here = inForm || (el.tag === 'form' && el.name === formName);
+    if (here && el.tag !== 'button' && el.tag !== 'form' && typeof el.name === 'string') names.push(el.name);
+    for (const [key, child] of Object.entries(el)) if (key !== 'behaviors' && key !== 'value') walk(child, here);
+  };
+  walk(card, false);
+  return names;
+}
+
+/** Posts a card callback and reads the answer; records the answer card as what the clicker's card now shows. */
+export async function postClick(
+  h: Harness,
+  who: EmulatorUser,
+  on: CardOnScreen,
+  value: unknown,
+  formValue?: Record<string, unknown>,
+  opts: { eventId?: string } = {},
+): Promise<ClickAnswer> {
+  const res = await h.events.cardAction({
+    operatorOpenId: who.openId,
+    openMessageId: on.messageId,
+    openChatId: on.chatId,
+    value,
+    ...(formValue ? { formValue } : {}),
+    ...(opts.eventId ? { eventId: opts.eventId } : {}),
+  });
+  const body = (await res.json().catch(() => ({}))) as { toast?: { type: string; content: string }; card?: { type?: string; data?: Card } };
+  const answer: ClickAnswer = { status: res.status };
+  if (body.toast) answer.toast = body.toast;
+  if (body.card?.data) {
+    answer.card = body.card.data;
+    let screens = clickAnswers.get(h);
+    if (!screens) clickAnswers.set(h, (screens = new Map()));
+    screens.set(on.messageId, { card: body.card.data, at: Date.now() });
+  }
+  return answer;
+}
+
+/**
+ * Clicks the button labelled `label` on the card as it looks now; for a form's submit button, `form` holds the
+ * values keyed by the field names the card's form really has (a name not in the form throws).
+ */
+export async function click(
+  h: Harness,
+  who: EmulatorUser,
+  on: CardOnScreen,
+  label: string | RegExp,
+  form?: Record<string, string>,
+  opts: { eventId?: string } = {},
+): Promise<ClickAnswer> {
+  const card = cardOnScreen(h, on.messageId);
+  const button = findButton(card, label);
+  if (form !== undefined) {
+    if (!button.isSubmit || !button.formName) throw new Error(`click: "${button.text}" does not submit a form`);
+    const fields = formFieldNames(card, button.formName);
+    for (const key of Object.keys(form)) {
+      if (!fields.includes(key)) throw new Error(`click: form ${button.formName} has no field ${key}; it has ${fields.join(', ')}`);
+    }
+  }
+  return postClick(h, who, on, button.value, form, opts);
+}
+
+/** A case row by number. */
+export async function caseRow(h: Harness, caseNo: string) {
+  return h.service.database.db.selectFrom('cases').selectAll().where('case_no', '=', caseNo).executeTakeFirstOrThrow();
+}
+
+/** The timeline of a case, oldest first: event type, who did it, and its note. */
+export async function timelineOf(h: Harness, caseNo: string): Promise<Array<{ type: string; actor: string | null; note: string | null }>> {
+  const rows = await h.service.database.db
+    .selectFrom('case_events')
+    .innerJoin('cases', 'cases.id', 'case_events.case_id')
+    .select(['case_events.type', 'case_events.actor_open_id', 'case_events.note'])
+    .where('cases.case_no', '=', caseNo)
+    .orderBy('case_events.id')
+    .execute();
+  return rows.map((r) => ({ type: r.type, actor: r.actor_open_id, note: r.note }));
 }

@@ -128,7 +128,7 @@ describe('claim', () => {
     const d = allowed(decide(caseOf(), { type: 'claim', chatUnit: null }, 张三, CTX));
     expect(d.change).toEqual({ status: 'in_progress', handler: zhang });
     expect(d.effects).toEqual([]);
-    expect(d.event).toEqual({ type: 'claimed', note: '张三认领了案件' });
+    expect(d.event).toEqual({ type: 'claimed', note: '认领了案件' });
     expect(d.message).toBe('已认领案件 20240562，答复期限 2024-06-20。');
   });
 
@@ -201,14 +201,14 @@ describe('release', () => {
   it.each(['in_progress', 'contacted', 'rehandling'] as const)('张三 gives up his %s case: it goes back to unclaimed', (status) => {
     const d = allowed(decide(caseOf({ status, handler: zhang, contactCount: 1, round: status === 'rehandling' ? 2 : 1 }), { type: 'release' }, 张三, CTX));
     expect(d.change).toEqual({ status: 'unclaimed', handler: null });
-    expect(d.event).toEqual({ type: 'released', note: '张三放弃了案件' });
+    expect(d.event).toEqual({ type: 'released', note: '放弃了案件' });
     expect(d.message).toBe('案件 20240562 已退回待认领。');
   });
 
   it("the coordinator cancels 张三's claim, and the timeline says who did it to whom", () => {
     const d = allowed(decide(claimedBy(zhang), { type: 'release' }, 赵协调, CTX));
     expect(d.change).toEqual({ status: 'unclaimed', handler: null });
-    expect(d.event.note).toBe('赵协调取消了张三的认领');
+    expect(d.event.note).toBe('取消了张三的认领');
   });
 
   it("李四 cannot give up 张三's case", () => {
@@ -236,14 +236,14 @@ describe('handover', () => {
   it('张三 hands his case to 李四: only the handler changes, and 李四 is named in the reply', () => {
     const d = allowed(decide(contactedBy(zhang), { type: 'handover', to: li }, 张三, CTX));
     expect(d.change).toEqual({ handler: li });
-    expect(d.event).toEqual({ type: 'handed_over', note: '张三将案件转交给李四' });
+    expect(d.event).toEqual({ type: 'handed_over', note: '将案件转交给李四' });
     expect(d.message).toBe('已将案件 20240562 转交给李四。');
   });
 
   it("the coordinator moves 张三's case to 李四", () => {
     const d = allowed(decide(claimedBy(zhang), { type: 'handover', to: li }, 赵协调, CTX));
     expect(d.change).toEqual({ handler: li });
-    expect(d.event.note).toBe('赵协调将案件由张三转交给李四');
+    expect(d.event.note).toBe('将案件由张三转交给李四');
   });
 
   it('a replied case can still change hands (someone has to record the rating)', () => {
@@ -254,7 +254,7 @@ describe('handover', () => {
   it('the coordinator assigns an unclaimed case to 李四: it becomes his and in progress', () => {
     const d = allowed(decide(caseOf(), { type: 'handover', to: li }, 赵协调, CTX));
     expect(d.change).toEqual({ status: 'in_progress', handler: li });
-    expect(d.event).toEqual({ type: 'handed_over', note: '赵协调指定李四承办' });
+    expect(d.event).toEqual({ type: 'handed_over', note: '指定李四承办' });
     expect(d.message).toBe('已指定李四承办案件 20240562。');
   });
 
