@@ -21,7 +21,8 @@ import { createTestDatabase, describeOnBackends, USERS } from '../support/harnes
 // the start of the year and again whenever the congress office sends a corrected list.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SAMPLES = '/work/shared/samples';
+// The project sees shared/ beside its root (as CI does on a fresh clone).
+const SAMPLES = fileURLToPath(new URL('../../../shared/samples', import.meta.url));
 const NPC = path.join(SAMPLES, 'cases-2024-npc.csv');
 const CPPCC = path.join(SAMPLES, 'cases-2021-cppcc.csv');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
