@@ -22,6 +22,17 @@ export interface DispatcherDeps {
 /** The SDK dispatcher with Banli's handlers registered. */
 export function createDispatcher(deps: DispatcherDeps): lark.EventDispatcher {
   const { handler, logger } = deps;
+  // Messages are handled after their acknowledgement; within one chat they are handled in the order they came, so
+  // "认领 562" followed at once by "进展 562 …" never finds the case unclaimed.
+  const chains = new Map<string, Promise<void>>();
+  const inChatOrder = (chatId: string, work: () => Promise<void>): Promise<void> => {
+    const next = (chains.get(chatId) ?? Promise.resolve()).then(work);
+    chains.set(chatId, next);
+    void next.finally(() => {
+      if (chains.get(chatId) === next) chains.delete(chatId);
+    });
+    return next;
+  };
   const dispatcher = new lark.EventDispatcher({ loggerLevel: lark.LoggerLevel.error });
   dispatcher.register({
     'im.message.receive_v1': async (data: unknown) => {
@@ -31,10 +42,12 @@ export function createDispatcher(deps: DispatcherDeps): lark.EventDispatcher {
         return {};
       }
       deps.track(
-        handler.handleMessage(msg).catch(async (err: unknown) => {
-          logger.error({ err, eventId: msg.eventId }, 'handling a message failed');
-          await handler.reportFailure(msg).catch((e: unknown) => logger.error({ err: e }, 'could not tell the user about a failure'));
-        }),
+        inChatOrder(msg.chatId, () =>
+          handler.handleMessage(msg).catch(async (err: unknown) => {
+            logger.error({ err, eventId: msg.eventId }, 'handling a message failed');
+            await handler.reportFailure(msg).catch((e: unknown) => logger.error({ err: e }, 'could not tell the user about a failure'));
+          }),
+        ),
       );
       return {};
     },

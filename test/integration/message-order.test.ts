@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness } from '../support/harness.ts';
+import { answerTo, createTestDatabase, describeOnBackends, GROUP, say, seedCases, startHarness, timelineOf, uid, USERS, type Harness } from '../support/harness.ts';
 
-describeOnBackends('smoke: a claim by message', (backend) => {
+describeOnBackends('smoke: claims by message', (backend) => {
   let h: Harness;
   let drop: () => Promise<void>;
   beforeAll(async () => {
     const db = await createTestDatabase(backend);
     drop = db.drop;
     h = await startHarness({ database: db, today: '2024-03-21' });
-    await seedCases(h, [{ caseNo: '20240562' }]);
+    await seedCases(h, [{ caseNo: '20240562' }, { caseNo: '20240337' }]);
   });
   afterAll(async () => {
     await h?.stop();
@@ -31,5 +31,13 @@ describeOnBackends('smoke: a claim by message', (backend) => {
     const row = await h.service.database.db.selectFrom('cases').selectAll().where('case_no', '=', '20240562').executeTakeFirstOrThrow();
     expect(row.handler_open_id).toBe(USERS.zhang.openId);
     expect(row.status).toBe('in_progress');
+  });
+
+  it('张三 types 认领 and 进展 without waiting for the first answer: they are handled in the order he sent them', async () => {
+    const claim = await say(h, USERS.zhang, '认领 20240337');
+    const progress = await say(h, USERS.zhang, '进展 20240337 已联系民政处了解情况');
+    expect((await answerTo(h, claim.messageId)).text).toContain('已认领案件 20240337');
+    expect((await answerTo(h, progress.messageId)).text).toContain('已记录案件 20240337 的办理进展');
+    expect((await timelineOf(h, '20240337')).map((e) => e.type)).toEqual(['imported', 'claimed', 'progress']);
   });
 });
