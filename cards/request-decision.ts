@@ -18,11 +18,12 @@ import {
 import type { RequestDecisionView } from './view-models.ts';
 
 const KIND_LABEL: Record<RequestDecisionView['kind'], string> = { extension: '延期申请', adjustment: '调整申请' };
-const STATUS_LABEL: Record<RequestDecisionView['status'], string> = { pending: '待审批', approved: '已同意', refused: '未同意' };
+const STATUS_LABEL: Record<RequestDecisionView['status'], string> = { pending: '待审批', approved: '已同意', refused: '未同意', withdrawn: '已撤销' };
 const STATUS_TEMPLATE: Record<RequestDecisionView['status'], HeaderTemplate> = {
   pending: 'orange',
   approved: 'green',
   refused: 'grey',
+  withdrawn: 'grey',
 };
 
 /** The decision card for one request; buttons carry caseId and requestId. */
@@ -89,9 +90,9 @@ function decisionForm(view: RequestDecisionView): CardElement {
 }
 
 function outcomeLines(view: RequestDecisionView): string[] {
-  const verdict = view.status === 'approved' ? coloured('**已同意**', 'green') : coloured('**未同意**', 'grey');
+  const verdict = view.status === 'approved' ? coloured('**已同意**', 'green') : coloured(`**${STATUS_LABEL[view.status]}**`, 'grey');
   const by = view.decidedBy ? `（${escapeMd(clip(view.decidedBy, 20))}）` : '';
   const lines = [`**审批结果**：${verdict}${by}`];
-  if (view.decisionNote?.trim()) lines.push(`**审批意见**：${escapeMd(clip(view.decisionNote, 1000))}`);
+  if (view.decisionNote?.trim()) lines.push(`**${view.status === 'withdrawn' ? '说明' : '审批意见'}**：${escapeMd(clip(view.decisionNote, 1000))}`);
   return lines;
 }

@@ -120,7 +120,7 @@ export interface RequestDecisionView {
   until?: IsoDate;
   currentDue: IsoDate;
   limit?: IsoDate;
-  status: 'pending' | 'approved' | 'refused';
+  status: 'pending' | 'approved' | 'refused' | 'withdrawn';
   decidedBy?: string;
   decisionNote?: string;
 }

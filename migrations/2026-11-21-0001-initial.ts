@@ -124,7 +124,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       .addColumn('requested_by', 'text', (c) => c.notNull())
       .addColumn('requested_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
       .addColumn('reason', 'text', (c) => c.notNull())
-      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'approved', 'refused')`))
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending', 'approved', 'refused', 'withdrawn')`))
       .addColumn('decided_by', 'text')
       .addColumn('decided_at', 'timestamptz')
       .addColumn('decision_note', 'text');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDateList, type CalendarOverride } from './domain/calendar.ts';
+import type { ClockSettings } from './domain/clocks.ts';
 
 // Every setting comes from the environment and is checked here once, at start.
 
@@ -170,17 +171,7 @@ export interface Config {
   resultClasses: { code: string; label: string }[];
   /** Overrides of the official calendar: holidays and make-up working days. */
   calendarOverrides: CalendarOverride[];
-  clocks: {
-    claimReminderWorkdays: number;
-    adjustmentWindowWorkdays: number;
-    contactTargetWorkdays: number;
-    assistingOpinionMonths: number;
-    replyDueMonths: number;
-    extensionLimitMonths: number;
-    ratingExpectedWorkdays: number;
-    ratingChaseWorkdays: number;
-    rehandlingMonths: number;
-  };
+  clocks: ClockSettings;
   eventRetentionHours: number;
   sendGiveUpMinutes: number;
 }

@@ -73,7 +73,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   }
   if (!config.lark.appId || !config.lark.appSecret) logger.warn('LARK_APP_ID / LARK_APP_SECRET are not set: Banli runs, but cannot send anything to Lark');
   if (!config.lark.encryptKey && !config.lark.verificationToken) {
-    logger.warn('neither LARK_ENCRYPT_KEY nor LARK_VERIFICATION_TOKEN is set: the webhook accepts unauthenticated requests');
+    logger.warn('neither LARK_ENCRYPT_KEY nor LARK_VERIFICATION_TOKEN is set: the webhook refuses every request until one is');
   }
 
   const database = await openMigrated(config);

@@ -219,7 +219,7 @@ async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor)
       const table = e.type === 'close_extension' ? 'extension_requests' : 'adjustment_requests';
       await db
         .updateTable(table)
-        .set({ status: e.status, decided_by: actor.openId, decided_at: new Date(), decision_note: e.note || null })
+        .set({ status: e.status, decided_by: e.status === 'withdrawn' ? null : actor.openId, decided_at: new Date(), decision_note: e.note || null })
         .where('id', '=', e.requestId)
         .where('status', '=', 'pending')
         .execute();

@@ -126,7 +126,8 @@ export class ChatHandler {
 
     const others = msg.mentions.filter((m) => m.openId !== bot);
     await this.ctx.names.remember(others);
-    let body = msg.text;
+    // Only Lark's own mention placeholders become people; anything typed to look like one is made inert first.
+    let body = msg.text.replace(/<at:/gi, '＜at:');
     for (const m of msg.mentions) body = body.split(m.key).join(m.openId === bot ? ' ' : ` <at:${m.openId}> `);
     const senderName = await this.ctx.names.resolve(msg.senderOpenId);
     const chatId = msg.chatId;
@@ -141,6 +142,12 @@ export class ChatHandler {
           : text('目前只能识别文字命令。发送“帮助”查看可以做什么。');
       await enqueueMessage(trx, { replyTo: msg.messageId, chatId }, answer);
     });
+    this.ctx.kick();
+  }
+
+  /** Sends someone a private note (e.g. the outcome of a click Lark stopped waiting for). */
+  async tellLater(openId: string, message: string): Promise<void> {
+    await enqueueMessage(this.ctx.db, { openId }, text(message));
     this.ctx.kick();
   }
 
@@ -329,6 +336,12 @@ export class ChatHandler {
     if (!isCoordinator(actor)) return text('只有协调员可以设置角色。');
     const label = STAFF_ROLE_LABELS[role];
     const stored = await userNames(trx, users);
+    // All or nothing: a refusal for one person must not leave the others half-changed.
+    const pinned = op === 'revoke' && role === 'coordinator' ? users.filter((id) => this.ctx.adminOpenIds.includes(id)) : [];
+    if (pinned.length > 0) {
+      const who = pinned.map((id) => names.get(id) ?? stored.get(id) ?? id).join('、');
+      return text(`${who}是配置文件（BANLI_ADMIN_OPEN_IDS）指定的协调员，不能在聊天中取消；本次没有做任何更改。`);
+    }
     const done: string[] = [];
     for (const openId of users) {
       const name = names.get(openId) ?? stored.get(openId) ?? openId;
@@ -340,9 +353,6 @@ export class ChatHandler {
           .onConflict((oc) => oc.columns(['open_id', 'role']).doNothing())
           .execute();
       } else {
-        if (role === 'coordinator' && this.ctx.adminOpenIds.includes(openId)) {
-          return text(`${name}是配置文件（BANLI_ADMIN_OPEN_IDS）指定的协调员，不能在聊天中取消。`);
-        }
         await trx.deleteFrom('user_roles').where('open_id', '=', openId).where('role', '=', role).execute();
       }
       done.push(name);

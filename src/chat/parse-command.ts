@@ -3,9 +3,13 @@
 // The transport has already removed the @bot mention and replaced every other mention by `<at:OPEN_ID>`.
 // Words that steer parsing are read from a full-width → half-width copy of the text; free text (notes,
 // reasons, unit names) is taken from the text as typed, so Chinese punctuation such as `，` survives.
+//
+// Answers that quote what the user typed pass it through `quote`, so typed markup such as `<at user_id="all">`
+// cannot make the bot mention anyone when the answer is sent.
 
+import { addDays, isIsoDate } from '../domain/calendar.ts';
 import type { ContactMethod, Disclosure, IsoDate, Rating, StaffRole } from '../domain/types.ts';
-import { STAFF_ROLE_LABELS } from '../domain/types.ts';
+import { STAFF_ROLE_LABELS, disclosureFromLabel } from '../domain/types.ts';
 
 export interface CaseRef {
   /** The digits of the case number as typed; may be a suffix such as `562`, which the caller resolves. */
@@ -118,17 +122,6 @@ const CONTACT_METHOD_WORDS = new Map<string, ContactMethod>([
 ]);
 const CONTACT_METHOD_CHOICES = '电话、上门、座谈、线上或当面';
 
-const DISCLOSURE_WORDS = new Map<string, Disclosure>([
-  ['主动公开', '主动公开'],
-  ['依申请公开', '依申请公开'],
-  ['不予公开', '不予公开'],
-  ['公开', '主动公开'],
-  ['依申请', '依申请公开'],
-  ['不公开', '不予公开'],
-  ['public', '主动公开'],
-  ['on-request', '依申请公开'],
-  ['not-public', '不予公开'],
-]);
 const DISCLOSURE_CHOICES = '主动公开、依申请公开或不予公开';
 
 const RATING_WORDS = new Map<string, Rating>([
@@ -196,7 +189,7 @@ function reject(message: string): never {
 }
 
 function parse(text: string, opts: ParseOptions): ParseResult {
-  if (parseIso(opts.today) === null) {
+  if (!isIsoDate(opts.today)) {
     return { ok: false, message: '系统日期设置有误，请联系管理员。' };
   }
   const classes = opts.resultClasses && opts.resultClasses.length > 0 ? opts.resultClasses : DEFAULT_RESULT_CLASSES;
@@ -221,7 +214,7 @@ function parse(text: string, opts: ParseOptions): ParseResult {
       const usage = usageFor(after, classes);
       return {
         ok: false,
-        message: `请把命令写在案号前面，如：${primaryName(after)} ${first.text}\n用法：${usage}`,
+        message: `请把命令写在案号前面，如：${primaryName(after)} ${display(first)}\n用法：${usage}`,
         suggestion: usage,
       };
     }
@@ -301,8 +294,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
         method = m;
         continue;
       }
-      const d: IsoDate | 'invalid' | null = date === null ? readDate(tok.text, ctx.today) : null;
-      if (d === 'invalid') reject(invalidDateMessage(tok.text));
+      const d: IsoDate | null = date === null ? readDate(tok.text, ctx.today, 'past') : null;
       if (d !== null) {
         date = d;
         continue;
@@ -315,7 +307,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
       const glued = noteFrom && noteFrom.person === null ? gluedMethod(noteFrom.text) : null;
       if (glued === null) {
         if (noteFrom === undefined || noteFrom.person !== null) reject(`请写明沟通方式：${CONTACT_METHOD_CHOICES}。`);
-        reject(`“${noteFrom.text}”不是可识别的沟通方式，请写：${CONTACT_METHOD_CHOICES}。`);
+        reject(`“${display(noteFrom)}”不是可识别的沟通方式，请写：${CONTACT_METHOD_CHOICES}。`);
       }
       method = glued;
     }
@@ -323,9 +315,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
       // "5月1日与代表电话沟通" — a date glued to the note; again the note keeps the whole sentence.
       const lead = leadingDate(noteFrom.text);
       if (lead !== null) {
-        const d = readDate(lead, ctx.today);
-        if (d === 'invalid' || d === null) reject(invalidDateMessage(lead));
-        date = d;
+        date = readDate(lead, ctx.today, 'past') ?? reject(invalidDateMessage(lead));
       }
     }
     const note = noteFrom === undefined ? '' : freeTextFrom(ctx, noteFrom.start);
@@ -342,28 +332,26 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
     // Class, date and disclosure are told apart by their shape, so any order is accepted.
     for (const tok of args.slice(1)) {
       if (tok.person !== null) rejectStray(tok, '答复不需要@同事');
-      const word = tok.text.toLowerCase();
       const cls = readResultClass(tok.text, ctx.classes);
       if (cls !== null) {
-        if (cls === 'unknown') reject(`“${tok.text}”不是有效的结果类别，请写 ${classChoices}。`);
+        if (cls === 'unknown') reject(`“${display(tok)}”不是有效的结果类别，请写 ${classChoices}。`);
         if (resultClass !== null) reject(`结果类别只能写一个，您写了“${resultClass}”和“${cls}”。`);
         resultClass = cls;
         continue;
       }
-      const disc = DISCLOSURE_WORDS.get(word);
-      if (disc !== undefined) {
+      const disc = disclosureFromLabel(tok.text);
+      if (disc !== null) {
         if (disclosure !== null) reject(`公开情况只能写一个，您写了“${disclosure}”和“${disc}”。`);
         disclosure = disc;
         continue;
       }
-      const d = readDate(tok.text, ctx.today);
-      if (d === 'invalid') reject(invalidDateMessage(tok.text));
+      const d = readDate(tok.text, ctx.today, 'past');
       if (d !== null) {
         if (date !== null) reject(`答复日期只能写一个，您写了 ${date} 和 ${d}。`);
         date = d;
         continue;
       }
-      reject(`看不懂“${tok.text}”。答复后面可写：结果类别（${classChoices}）、日期（${DATE_EXAMPLES}）、公开情况（${DISCLOSURE_CHOICES}）。`);
+      reject(`看不懂“${display(tok)}”。答复后面可写：结果类别（${classChoices}）、日期（${DATE_EXAMPLES}）、公开情况（${DISCLOSURE_CHOICES}）。`);
     }
     if (resultClass === null) reject(`请写明答复结果类别：${classChoices}。`);
     return { type: 'reply', case: ref, resultClass, date: date ?? ctx.today, disclosure };
@@ -393,9 +381,8 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
     if (tok === undefined || tok.person !== null) reject(`请写明延期到哪一天，${DATE_EXAMPLES}。`);
     // "延期到8月31日" / "8月31日前" say the same date.
     const dateText = tok.text.replace(/^(?:至|到|延至|延期至)/, '').replace(/(?:之前|以前|前)$/, '');
-    const until = readDate(dateText, ctx.today);
-    if (until === 'invalid') reject(invalidDateMessage(dateText));
-    if (until === null) reject(`“${tok.text}”不是日期，请写明延期到哪一天，${DATE_EXAMPLES}。`);
+    const until = readDate(dateText, ctx.today, 'future');
+    if (until === null) reject(`“${display(tok)}”不是日期，请写明延期到哪一天，${DATE_EXAMPLES}。`);
     const reason = freeText(ctx, args, 2);
     if (reason === '') reject('请写明延期理由。');
     checkLength(reason, MAX_NOTE_CHARS, '延期理由');
@@ -480,8 +467,8 @@ function requireCase(tok: Token): CaseRef {
   const ref = readCaseRef(tok.text);
   if (ref !== null) return ref;
   const digits = /^第?(\d+)号?$/.exec(tok.text)?.[1];
-  if (digits !== undefined) reject(`“${tok.text}”太长了，不像案号（最多 ${MAX_CASE_DIGITS} 位数字）。`);
-  reject(`“${tok.text}”不是案号。案号是数字，如 20240562、第20240562号，也可只写末几位如 562。`);
+  if (digits !== undefined) reject(`“${display(tok)}”太长了，不像案号（最多 ${MAX_CASE_DIGITS} 位数字）。`);
+  reject(`“${display(tok)}”不是案号。案号是数字，如 20240562、第20240562号，也可只写末几位如 562。`);
 }
 
 function missingCaseMessage(): string {
@@ -502,22 +489,49 @@ function readResultClass(text: string, classes: readonly string[]): string | 'un
   return /^[A-Z]$/.test(word) ? 'unknown' : null;
 }
 
-/** A date as one token: the date, 'invalid' when it looks like a date but is not a real one, else null. */
-function readDate(text: string, today: IsoDate): IsoDate | 'invalid' | null {
+/** Which year a date typed without one is in: contacts and replies have happened, an extension lies ahead. */
+type YearGuess = 'past' | 'future';
+
+/** A date as one token, or null when it does not look like one; rejects a date-like token that is not a real date. */
+function readDate(text: string, today: IsoDate, guess: YearGuess): IsoDate | null {
   const word = text.toLowerCase();
   const shift = RELATIVE_DAYS.get(word);
   if (shift !== undefined) return addDays(today, shift);
-  const thisYear = Number(today.slice(0, 4));
   let m = /^(\d+)[-/.](\d+)[-/.](\d+)$/.exec(word);
-  if (m !== null) return m[1]!.length === 4 ? (isoOf(Number(m[1]), Number(m[2]), Number(m[3])) ?? 'invalid') : 'invalid';
+  if (m !== null) {
+    const iso = m[1]!.length === 4 ? isoOf(Number(m[1]), Number(m[2]), Number(m[3])) : null;
+    return iso ?? reject(invalidDateMessage(text));
+  }
   m = /^(?:(\d+)年)?(\d+)月(\d+)[日号]?$/.exec(word);
   if (m !== null) {
-    if (m[1] !== undefined && m[1].length !== 4) return 'invalid';
-    return isoOf(m[1] === undefined ? thisYear : Number(m[1]), Number(m[2]), Number(m[3])) ?? 'invalid';
+    if (m[1] === undefined) return withoutYear(text, Number(m[2]), Number(m[3]), today, guess);
+    const iso = m[1].length === 4 ? isoOf(Number(m[1]), Number(m[2]), Number(m[3])) : null;
+    return iso ?? reject(invalidDateMessage(text));
   }
   m = /^(\d+)[-/](\d+)$/.exec(word);
-  if (m !== null) return isoOf(thisYear, Number(m[1]), Number(m[2])) ?? 'invalid';
+  if (m !== null) return withoutYear(text, Number(m[1]), Number(m[2]), today, guess);
   return null;
+}
+
+// A date without a year is taken within a year of today: the latest one on or before today ('past') or the next
+// one on or after today ('future'). 2月29日 outside a leap year is refused rather than moved years away.
+function withoutYear(text: string, month: number, day: number, today: IsoDate, guess: YearGuess): IsoDate {
+  // Any leap year tells a date that never exists (2月30日) from one missing in some years (2月29日).
+  if (isoOf(2000, month, day) === null) reject(invalidDateMessage(text));
+  const thisYear = Number(today.slice(0, 4));
+  const monthDay = `${pad2(month)}-${pad2(day)}`;
+  const todayMonthDay = today.slice(5);
+  const year =
+    guess === 'past'
+      ? monthDay <= todayMonthDay ? thisYear : thisYear - 1
+      : monthDay >= todayMonthDay ? thisYear : thisYear + 1;
+  const iso = isoOf(year, month, day);
+  if (iso !== null) return iso;
+  // Only 2月29日 gets here; name the leap year the user most likely meant as the way to write it.
+  const step = guess === 'past' ? -1 : 1;
+  let leap = year + step;
+  while (isoOf(leap, month, day) === null && Math.abs(leap - year) < 8) leap += step;
+  reject(`“${quote(text)}”不是有效日期：${year}年没有${month}月${day}日。如指${leap}年的这一天，请写明年份，如 ${leap}年${month}月${day}日。`);
 }
 
 // Only unmistakable forms count when a date runs straight into text; "3/4的代表" is not a date.
@@ -535,28 +549,18 @@ function gluedMethod(text: string): ContactMethod | null {
 }
 
 function invalidDateMessage(text: string): string {
-  return `“${text}”不是有效日期，请写成 2024-05-01 或 5月1日 这样的日期。`;
+  return `“${quote(text)}”不是有效日期，请写成 2024-05-01 或 5月1日 这样的日期。`;
 }
 
 function isoOf(year: number, month: number, day: number): IsoDate | null {
   // Years outside this range are typos, not dates anyone handles a case on.
-  if (year < 2000 || year > 2099 || month < 1 || month > 12 || day < 1 || day > 31) return null;
-  const d = new Date(Date.UTC(year, month - 1, day));
-  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
-  return d.toISOString().slice(0, 10);
+  if (year < 2000 || year > 2099) return null;
+  const iso = `${year}-${pad2(month)}-${pad2(day)}`;
+  return isIsoDate(iso) ? iso : null;
 }
 
-function parseIso(text: string): { y: number; m: number; d: number } | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(text));
-  if (m === null) return null;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return isoOf(y, mo, d) === text ? { y, m: mo, d } : null;
-}
-
-function addDays(iso: IsoDate, days: number): IsoDate {
-  const p = parseIso(iso);
-  if (p === null) return iso;
-  return new Date(Date.UTC(p.y, p.m - 1, p.d + days)).toISOString().slice(0, 10);
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
 }
 
 function freeText(ctx: Ctx, args: Token[], from: number): string {
@@ -580,13 +584,19 @@ function checkLength(text: string, max: number, what: string): void {
 
 function rejectStray(tok: Token, hint: string): never {
   if (tok.person === null && tok.text.startsWith('@')) {
-    reject(`“${tok.text}”不是有效的@。请在输入框里输入 @ 并从列表中选择同事。`);
+    reject(`“${display(tok)}”不是有效的@。请在输入框里输入 @ 并从列表中选择同事。`);
   }
   reject(`${hint}，请删去“${display(tok)}”。`);
 }
 
+/** A token as quoted back to the user: a mention as @某人, anything else through `quote`. */
 function display(tok: Token): string {
-  return tok.person !== null ? '@某人' : tok.text;
+  return tok.person !== null ? '@某人' : quote(tok.text);
+}
+
+/** Typed text made safe to quote in an answer: angle brackets become full-width, so no `<at …>` survives. */
+function quote(text: string): string {
+  return text.replace(/</g, '＜').replace(/>/g, '＞');
 }
 
 function orList(items: readonly string[]): string {

@@ -39,7 +39,8 @@ export const DEFAULT_CLOCK_SETTINGS: ClockSettings = Object.freeze({
 
 export interface Clocks {
   /** Reply due date: an imported fixed date (CPPCC proposals often carry one) wins; otherwise assisting roles get
-   *  assignment + assistingOpinionMonths, others assignment + replyDueMonths. */
+   *  assignment + assistingOpinionMonths, others assignment + replyDueMonths. The fixed date is the lead unit's reply
+   *  date, so an assisting role's opinion is due by the earlier of it and its own month. */
   replyDue(input: { assignedDate: IsoDate; role: OurRole; fixedDueDate?: IsoDate | null }): IsoDate;
   claimReminderDate(assignedDate: IsoDate): IsoDate;
   /** Last date on which an adjustment may still be requested. */
@@ -102,6 +103,10 @@ export function createClocks(calendar: WorkCalendar, settings: Partial<ClockSett
         requireDate('Fixed reply due date', fixedDueDate);
         if (fixedDueDate < assignedDate) {
           throw new Error(`Fixed reply due date ${fixedDueDate} is before the assignment date ${assignedDate}`);
+        }
+        if (role === 'assisting') {
+          const opinionDue = monthsLater(assignedDate, s.assistingOpinionMonths);
+          return opinionDue < fixedDueDate ? opinionDue : fixedDueDate;
         }
         return fixedDueDate;
       }

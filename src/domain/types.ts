@@ -77,7 +77,8 @@ export interface Person {
   name: string;
 }
 
-export type RequestStatus = 'pending' | 'approved' | 'refused';
+/** withdrawn: closed without a decision, because the reply made it moot or the case left the department. */
+export type RequestStatus = 'pending' | 'approved' | 'refused' | 'withdrawn';
 
 export interface ExtensionRequest {
   id: number;
@@ -119,4 +120,23 @@ export interface CaseState {
   pendingExtension: ExtensionRequest | null;
   pendingAdjustment: AdjustmentRequest | null;
   version: number;
+}
+
+// One list for chat and import alike. A Map, not an object literal, so "constructor" finds nothing on Object.prototype.
+const DISCLOSURE_BY_LABEL: ReadonlyMap<string, Disclosure> = new Map<string, Disclosure>([
+  ['主动公开', '主动公开'],
+  ['依申请公开', '依申请公开'],
+  ['不予公开', '不予公开'],
+  ['公开', '主动公开'],
+  ['依申请', '依申请公开'],
+  ['不公开', '不予公开'],
+  ['public', '主动公开'],
+  ['on-request', '依申请公开'],
+  ['not-public', '不予公开'],
+]);
+
+/** The 公开情况 a label or shorthand stands for (公开 → 主动公开, 不公开 → 不予公开, …; trimmed, any letter case),
+ *  or null when it is not one we know. Callers fold full-width characters first. */
+export function disclosureFromLabel(label: string): Disclosure | null {
+  return DISCLOSURE_BY_LABEL.get(label.trim().toLowerCase()) ?? null;
 }

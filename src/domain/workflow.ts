@@ -50,9 +50,9 @@ export type Effect =
   | { type: 'add_opinion'; round: number; date: IsoDate; note: string; dueDate: IsoDate }
   | { type: 'add_rating'; round: number; rating: Rating; date: IsoDate }
   | { type: 'open_extension'; until: IsoDate; previousDue: IsoDate; reason: string }
-  | { type: 'close_extension'; requestId: number; status: 'approved' | 'refused'; note: string }
+  | { type: 'close_extension'; requestId: number; status: 'approved' | 'refused' | 'withdrawn'; note: string }
   | { type: 'open_adjustment'; reason: string }
-  | { type: 'close_adjustment'; requestId: number; status: 'approved' | 'refused'; note: string };
+  | { type: 'close_adjustment'; requestId: number; status: 'approved' | 'refused' | 'withdrawn'; note: string };
 
 /** The fields of a case a decision may change. */
 export interface CaseChange {
@@ -296,7 +296,7 @@ function reply(c: CaseState, a: Extract<CaseAction, { type: 'reply' }>, actor: A
     change: { status: 'replied' },
     effects: [
       { type: 'add_reply', round: c.round, date: a.date, resultClass: a.resultClass, disclosure, dueDate: c.replyDueDate },
-      ...withdrawExtension(c),
+      ...withdrawRequests(c, '已答复，申请自动撤销'),
     ],
     event: { type: 'replied', note: `${c.round > 1 ? '再次' : ''}答复代表：${a.resultClass}类，${disclosure}，答复日期 ${a.date}` },
     message: `已登记案件 ${c.caseNo} 的答复（${a.resultClass}类，${a.date}），请在代表评价后录入评价。`,
@@ -315,15 +315,18 @@ function opinion(c: CaseState, a: Extract<CaseAction, { type: 'opinion' }>, acto
   return {
     ok: true,
     change: { status: 'closed' },
-    effects: [{ type: 'add_opinion', round: c.round, date: a.date, note: a.note.trim(), dueDate: c.replyDueDate }, ...withdrawExtension(c)],
+    effects: [{ type: 'add_opinion', round: c.round, date: a.date, note: a.note.trim(), dueDate: c.replyDueDate }, ...withdrawRequests(c, '已报送会办意见，申请自动撤销')],
     event: { type: 'opinion_sent', note: `已向主办单位报送会办意见${a.note.trim() ? `：${a.note.trim()}` : ''}` },
     message: `已登记案件 ${c.caseNo} 的会办意见报送，案件办结。`,
   };
 }
 
-/** Once the reply (or opinion) is in, an extension still waiting for approval has no purpose: it is withdrawn. */
-function withdrawExtension(c: CaseState): Effect[] {
-  return c.pendingExtension ? [{ type: 'close_extension', requestId: c.pendingExtension.id, status: 'refused', note: '已答复，延期申请自动撤销' }] : [];
+/** Requests still open when the case no longer needs them (replied, or moved out) are withdrawn, not left pending. */
+function withdrawRequests(c: CaseState, because: string, which: { extension?: boolean; adjustment?: boolean } = { extension: true, adjustment: true }): Effect[] {
+  const out: Effect[] = [];
+  if (which.extension && c.pendingExtension) out.push({ type: 'close_extension', requestId: c.pendingExtension.id, status: 'withdrawn', note: because });
+  if (which.adjustment && c.pendingAdjustment) out.push({ type: 'close_adjustment', requestId: c.pendingAdjustment.id, status: 'withdrawn', note: because });
+  return out;
 }
 
 /** Recording the rating: 不满意 reopens the case once with a new due date; the first rating is kept. */
@@ -446,10 +449,16 @@ function decideAdjustment(c: CaseState, a: Extract<CaseAction, { type: 'decide_a
       message: `已退回案件 ${c.caseNo} 的调整申请。`,
     };
   }
+  const closed = closedRefusal(c);
+  if (closed) return closed;
+  if (c.status === 'replied') return refuse('wrong_state', `案件 ${c.caseNo} 已答复，不能再调整。`);
   return {
     ok: true,
     change: { status: 'adjusted' },
-    effects: [{ type: 'close_adjustment', requestId: p.id, status: 'approved', note: a.note.trim() }],
+    effects: [
+      { type: 'close_adjustment', requestId: p.id, status: 'approved', note: a.note.trim() },
+      ...withdrawRequests(c, '案件已调整出本单位，延期申请自动撤销', { extension: true }),
+    ],
     event: { type: 'adjustment_approved', note: `同意调整，案件调整出本单位${a.note.trim() ? `：${a.note.trim()}` : ''}` },
     message: `已同意调整，案件 ${c.caseNo} 不再由本单位办理。`,
   };

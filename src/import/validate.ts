@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { KNOWN_ROLE_LABELS, roleFromLabel } from '../domain/roles.ts';
+import { disclosureFromLabel } from '../domain/types.ts';
 import type { CaseKind, Disclosure, IsoDate, OurRole } from '../domain/types.ts';
 import { toHalfWidth } from './read.ts';
 import type { ImportHeader, ImportProblem, RawSheet } from './read.ts';
@@ -46,14 +47,6 @@ const KIND_BY_LABEL: ReadonlyMap<string, CaseKind> = new Map<string, CaseKind>([
   ['委员提案', '提案'],
 ]);
 
-const DISCLOSURE_BY_LABEL: ReadonlyMap<string, Disclosure> = new Map<string, Disclosure>([
-  ['主动公开', '主动公开'],
-  ['依申请公开', '依申请公开'],
-  ['不予公开', '不予公开'],
-  ['公开', '主动公开'],
-  ['不公开', '不予公开'],
-]);
-
 /** Turns raw rows into cases, collecting every problem (row + column + Chinese reason) rather than stopping at the first.
  *  `cases` holds only the rows without problems; the sheet's warnings are not repeated in `problems`. */
 export function validateRows(sheet: RawSheet): { cases: ImportedCase[]; problems: ImportProblem[] } {
@@ -84,7 +77,7 @@ export function validateRows(sheet: RawSheet): { cases: ImportedCase[]; problems
     const title = field('案由', requiredTextSchema);
     const proposer = field('提出人', textSchema);
     const roleLabel = field('办理类别', requiredTextSchema);
-    const role = roleLabel ? knownRole(roleLabel) : undefined;
+    const role = roleLabel ? roleFromLabel(roleLabel) : undefined;
     if (roleLabel && !role) {
       report('办理类别', `无法识别的办理类别“${roleLabel}”，可用：${KNOWN_ROLE_LABELS.join('、')}`);
     }
@@ -123,11 +116,6 @@ export function validateRows(sheet: RawSheet): { cases: ImportedCase[]; problems
     });
   }
   return { cases, problems };
-}
-
-// roleFromLabel looks labels up in an object literal; keep inherited names such as "toString" out of it.
-function knownRole(label: string): OurRole | null {
-  return KNOWN_ROLE_LABELS.includes(label) ? roleFromLabel(label) : null;
 }
 
 /** The case number's leading year when it has one (20240562 → 2024), else the assignment date's year. */
@@ -190,7 +178,7 @@ const kindSchema = z.string().transform((raw, ctx) => {
 const disclosureSchema = z.string().transform((raw, ctx): Disclosure | null => {
   const shown = cleanText(raw);
   if (shown === '') return null;
-  const disclosure = DISCLOSURE_BY_LABEL.get(labelKey(shown));
+  const disclosure = disclosureFromLabel(labelKey(shown));
   if (disclosure) return disclosure;
   ctx.addIssue(`无法识别的公开情况“${shown}”，可用：主动公开、依申请公开、不予公开`);
   return z.NEVER;

@@ -387,7 +387,9 @@ export class OutboxSender {
   async #body(content: OutboxContent): Promise<string | null> {
     switch (content.kind) {
       case 'text':
-        return JSON.stringify({ text: content.text });
+        // Lark reads <at user_id="…"> in a text message as a mention (even @all); Banli never mentions anyone by
+        // text, so any such tag (from echoed user input) is made inert.
+        return JSON.stringify({ text: content.text.replace(/<(\/?at\b)/gi, '＜$1') });
       case 'card':
         return JSON.stringify(content.card);
       case 'case_card': {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { DbOrTrx } from '../storage/database.ts';
 
 // Every message Banli sends is first written here, in the transaction of the change that caused it, so a change and
@@ -50,7 +51,13 @@ export async function enqueueMessage(db: DbOrTrx, target: Target, content: Outbo
  * have come back without a card (work that outlasted Lark's 3 s), and the patch is what brings it up to date.
  */
 export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number): Promise<number> {
-  const cards = await db.selectFrom('case_cards').select(['message_id', 'chat_id']).where('case_id', '=', caseId).execute();
+  // Lark updates a message only within 14 days of sending it; older cards are left as they are.
+  const cards = await db
+    .selectFrom('case_cards')
+    .select(['message_id', 'chat_id'])
+    .where('case_id', '=', caseId)
+    .where('created_at', '>', sql<Date>`now() - interval '14 days'`)
+    .execute();
   for (const card of cards) {
     await db
       .insertInto('outbox')

@@ -53,6 +53,9 @@ export function verifyLarkRequest(
   }
   if (!isObject(body)) return fail(400, 'body is not a JSON object');
 
+  // Without a secret nobody's request can be told from a forgery (one could click 同意 as a coordinator): refuse all.
+  if (!opts.encryptKey && !opts.verificationToken) return fail(401, 'webhook not configured: set LARK_ENCRYPT_KEY or LARK_VERIFICATION_TOKEN');
+
   let payload: Record<string, unknown> = body;
   let signed = false;
   if (opts.encryptKey) {

@@ -12,6 +12,11 @@ import { verifyLarkRequest } from './verify.ts';
 
 const CARD_ANSWER_BUDGET_MS = 2500;
 
+/** Only the id of an event goes to the logs: the rest carries the verification token and people's messages. */
+function eventIdOf(data: unknown): unknown {
+  return typeof data === 'object' && data !== null && 'event_id' in data ? data.event_id : undefined;
+}
+
 export interface DispatcherDeps {
   handler: ChatHandler;
   logger: Logger;
@@ -38,7 +43,7 @@ export function createDispatcher(deps: DispatcherDeps): lark.EventDispatcher {
     'im.message.receive_v1': async (data: unknown) => {
       const msg = normalizeMessage(data);
       if (!msg) {
-        logger.warn({ data }, 'ignored a malformed message event');
+        logger.warn({ eventId: eventIdOf(data) }, 'ignored a malformed message event');
         return {};
       }
       deps.track(
@@ -54,7 +59,7 @@ export function createDispatcher(deps: DispatcherDeps): lark.EventDispatcher {
     'card.action.trigger': async (data: unknown): Promise<CardResponse> => {
       const action = normalizeCardAction(data);
       if (!action) {
-        logger.warn({ data }, 'ignored a malformed card callback');
+        logger.warn({ eventId: eventIdOf(data) }, 'ignored a malformed card callback');
         return { toast: { type: 'error', content: '无法识别这次点击，请重新获取卡片后再试。' } };
       }
       const work = handler.handleCardAction(action).catch((err: unknown): CardResponse => {
@@ -63,9 +68,23 @@ export function createDispatcher(deps: DispatcherDeps): lark.EventDispatcher {
       });
       deps.track(work);
       let timer: NodeJS.Timeout | undefined;
+      let answeredEarly = true;
       const late = new Promise<CardResponse>((resolve) => {
-        timer = setTimeout(() => resolve({ toast: { type: 'info', content: '正在处理，卡片稍后自动更新。' } }), CARD_ANSWER_BUDGET_MS);
+        timer = setTimeout(() => {
+          answeredEarly = false;
+          resolve({ toast: { type: 'info', content: '正在处理，卡片稍后自动更新。' } });
+        }, CARD_ANSWER_BUDGET_MS);
       });
+      // Lark has already shown "正在处理" by the time a late click finishes: a refusal or failure would be lost with the
+      // toast Lark no longer waits for, so the clicker is told in a private message instead.
+      deps.track(
+        work.then(async (r) => {
+          if (answeredEarly || r.toast?.type !== 'error') return;
+          await handler
+            .tellLater(action.operatorOpenId, `您刚才的操作没有完成：${r.toast.content}`)
+            .catch((err: unknown) => logger.error({ err }, 'could not tell the user about a late refusal'));
+        }),
+      );
       try {
         return await Promise.race([work, late]);
       } finally {

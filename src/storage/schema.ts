@@ -105,7 +105,7 @@ interface RequestColumns {
   requested_by: string;
   requested_at: Timestamp;
   reason: string;
-  status: 'pending' | 'approved' | 'refused';
+  status: 'pending' | 'approved' | 'refused' | 'withdrawn';
   decided_by: string | null;
   decided_at: Date | null;
   decision_note: string | null;

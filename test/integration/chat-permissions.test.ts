@@ -347,7 +347,7 @@ describeOnBackends('chat permissions: only the handler or a coordinator may chan
     expect((await ask(h, USERS.wang, '取消 协调员 @赵协调', { mention: [USERS.admin] })).text).toBe('只有协调员可以设置角色。');
     expect(await roles()).toEqual(before);
     expect((await ask(h, USERS.admin, '取消 协调员 @赵协调', { mention: [USERS.admin] })).text).toBe(
-      '赵协调是配置文件（BANLI_ADMIN_OPEN_IDS）指定的协调员，不能在聊天中取消。',
+      '赵协调是配置文件（BANLI_ADMIN_OPEN_IDS）指定的协调员，不能在聊天中取消；本次没有做任何更改。',
     );
 
     expect((await ask(h, USERS.admin, '设置 领导 @钱领导', { mention: [USERS.leader] })).text).toBe('已将钱领导设置为分管领导。');
@@ -358,6 +358,10 @@ describeOnBackends('chat permissions: only the handler or a coordinator may chan
         { open_id: USERS.wang.openId, role: 'coordinator', granted_by: USERS.admin.openId },
       ]),
     );
+    // 取消 for two people, one of them configured: nothing changes for either.
+    const granted = await roles();
+    expect((await ask(h, USERS.admin, '取消 协调员 @王五 @赵协调', { mention: [USERS.wang, USERS.admin] })).text).toContain('本次没有做任何更改');
+    expect(await roles()).toEqual(granted);
     // Now a coordinator, 王五 may work on 张三's case; a leader is not a coordinator and may not.
     await ask(h, USERS.zhang, '认领 20240715');
     expect((await ask(h, USERS.wang, '进展 20240715 协调员已督促')).text).toBe('已记录案件 20240715 的办理进展。');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness } from '../support/harness.ts';
+import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness, toBot, until } from '../support/harness.ts';
 import { findButton } from '../support/lark/cards.ts';
 import type { MessageSpec } from '../support/lark/events.ts';
 import { DataDirLockedError } from '../../src/storage/lock-file.ts';
@@ -8,28 +8,6 @@ import { DataDirLockedError } from '../../src/storage/lock-file.ts';
 // lose an answer, send one twice, or apply an event twice.
 
 type Db = Harness['service']['database']['db'];
-
-function toBot(h: Harness, senderOpenId: string, text: string, chatId: string = GROUP): MessageSpec {
-  return {
-    chatId,
-    chatType: 'group',
-    senderOpenId,
-    text: `@_user_1 ${text}`,
-    mentions: [{ key: '@_user_1', openId: h.lark.botOpenId, name: '办理助手' }],
-    messageId: uid('om'),
-    eventId: uid('ev'),
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function botKnown(h: Harness): Promise<void> {
   await h.lark.waitFor((l) => l.requests.filter((r) => r.path === '/open-apis/bot/v3/info' && r.status === 200).length > 0);
@@ -82,8 +60,8 @@ describeOnBackends('transport: a restart with answers still in the outbox', (bac
     const specs = [
       toBot(h1, USERS.zhang.openId, '认领 20240590'),
       toBot(h1, USERS.li.openId, '认领 20240591'),
-      toBot(h1, USERS.wang.openId, '20240592', 'oc_group_cards'),
-      toBot(h1, USERS.zhang.openId, '帮助', 'oc_group_help'),
+      toBot(h1, USERS.wang.openId, '20240592', { chatId: 'oc_group_cards' }),
+      toBot(h1, USERS.zhang.openId, '帮助', { chatId: 'oc_group_help' }),
     ];
     for (const spec of specs) await h1.events.message(spec);
     const db1 = h1.service.database.db;
@@ -172,7 +150,7 @@ describeOnBackends('transport: two instances on one database', (backend) => {
   it('Lark delivers every event to both instances at once: each is applied once and answered once', async () => {
     const db = a.service.database.db;
     const people = [USERS.zhang, USERS.li, USERS.wang];
-    const specs = Array.from({ length: 6 }, (_, i) => toBot(a, people[i % 3]!.openId, `认领 2024060${i}`, i < 3 ? GROUP : 'oc_group_second'));
+    const specs = Array.from({ length: 6 }, (_, i) => toBot(a, people[i % 3]!.openId, `认领 2024060${i}`, { chatId: i < 3 ? GROUP : 'oc_group_second' }));
     const responses = await Promise.all(specs.flatMap((s) => [a.events.message(s), b.events.message(s)]));
     expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness } from '../support/harness.ts';
+import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness, toBot, until } from '../support/harness.ts';
 import { cardTexts, findButton, findButtons } from '../support/lark/cards.ts';
 import type { MessageSpec } from '../support/lark/events.ts';
 import { loadCaseCardView } from '../../src/cases/case.view.ts';
@@ -13,28 +13,6 @@ import { loadCaseCardView } from '../../src/cases/case.view.ts';
 const SENDS = /^\/open-apis\/im\/v1\/messages/;
 
 type Db = Harness['service']['database']['db'];
-
-function toBot(h: Harness, senderOpenId: string, text: string, chatId: string = GROUP): MessageSpec {
-  return {
-    chatId,
-    chatType: 'group',
-    senderOpenId,
-    text: `@_user_1 ${text}`,
-    mentions: [{ key: '@_user_1', openId: h.lark.botOpenId, name: '办理助手' }],
-    messageId: uid('om'),
-    eventId: uid('ev'),
-  };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The outbox row of the bot's answer to one message (once the handler has written it). */
 async function answerRow(db: Db, messageId: string) {
@@ -112,9 +90,9 @@ describeOnBackends('transport: the outbox against an unwilling Lark', (backend) 
       toBot(h, USERS.zhang.openId, '认领 20240570'),
       toBot(h, USERS.li.openId, '认领 20240571'),
       toBot(h, USERS.wang.openId, '认领 20240570'),
-      toBot(h, USERS.zhang.openId, '帮助', 'oc_group_other'),
-      toBot(h, USERS.li.openId, '我的', 'oc_group_other'),
-      toBot(h, USERS.wang.openId, '待办', 'oc_group_third'),
+      toBot(h, USERS.zhang.openId, '帮助', { chatId: 'oc_group_other' }),
+      toBot(h, USERS.li.openId, '我的', { chatId: 'oc_group_other' }),
+      toBot(h, USERS.wang.openId, '待办', { chatId: 'oc_group_third' }),
     ];
     for (const spec of specs) await h.events.message(spec);
     const rows = await deliveredOnce(h, specs.map((s) => s.messageId!), 20_000);
@@ -205,7 +183,7 @@ describeOnBackends('transport: the outbox against an unwilling Lark', (backend) 
 
   it('a send Lark refuses for good (230027, no permission) is marked failed at once and does not hold up the chat', async () => {
     h.lark.failNext(1, { status: 400, code: 230027, msg: 'Lack of necessary permissions.', paths: SENDS });
-    const refused = toBot(h, USERS.li.openId, '认领 20240576', 'oc_group_muted');
+    const refused = toBot(h, USERS.li.openId, '认领 20240576', { chatId: 'oc_group_muted' });
     await h.events.message(refused);
     const row = await until('the refused row to fail', async () => {
       const r = await db.selectFrom('outbox').selectAll().where('reply_to', '=', refused.messageId!).executeTakeFirst();
@@ -217,14 +195,14 @@ describeOnBackends('transport: the outbox against an unwilling Lark', (backend) 
     // The claim itself stands: only its answer was lost.
     expect((await db.selectFrom('cases').select('handler_open_id').where('case_no', '=', '20240576').executeTakeFirstOrThrow()).handler_open_id).toBe(USERS.li.openId);
 
-    const next = toBot(h, USERS.li.openId, '我的', 'oc_group_muted');
+    const next = toBot(h, USERS.li.openId, '我的', { chatId: 'oc_group_muted' });
     await h.events.message(next);
     await deliveredOnce(h, [next.messageId!]);
   });
 
   it('a message that still cannot be sent after BANLI_SEND_GIVE_UP_MINUTES is marked failed and never sent later', async () => {
     h.lark.failFor(60_000, { status: 503, paths: SENDS });
-    const spec = toBot(h, USERS.wang.openId, '认领 20240577', 'oc_group_unlucky');
+    const spec = toBot(h, USERS.wang.openId, '认领 20240577', { chatId: 'oc_group_unlucky' });
     await h.events.message(spec);
     const row = await answerRow(db, spec.messageId!);
     await until('a failed attempt', async () => {
@@ -245,7 +223,7 @@ describeOnBackends('transport: the outbox against an unwilling Lark', (backend) 
     expect(failed.last_error).toContain('503');
     h.lark.reset();
     // Lark is fine again, and a later message to that chat goes out; the given-up one stays given up.
-    const later = toBot(h, USERS.wang.openId, '我的', 'oc_group_unlucky');
+    const later = toBot(h, USERS.wang.openId, '我的', { chatId: 'oc_group_unlucky' });
     await h.events.message(later);
     await deliveredOnce(h, [later.messageId!]);
     expect(h.lark.sent.filter((s) => s.uuid === row.uuid)).toEqual([]);
@@ -256,7 +234,7 @@ describeOnBackends('transport: the outbox against an unwilling Lark', (backend) 
     const chat = 'oc_group_busy';
     const since = Date.now();
     const people = [USERS.zhang, USERS.li, USERS.wang];
-    const specs = Array.from({ length: 12 }, (_, i) => toBot(h, people[i % 3]!.openId, `第${i + 1}个问题是什么`, chat));
+    const specs = Array.from({ length: 12 }, (_, i) => toBot(h, people[i % 3]!.openId, `第${i + 1}个问题是什么`, { chatId: chat }));
     await Promise.all(specs.map((s) => h.events.message(s)));
     const rows = await deliveredOnce(h, specs.map((s) => s.messageId!), 20_000);
     expect(rows).toHaveLength(12);

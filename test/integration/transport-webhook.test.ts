@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness } from '../support/harness.ts';
+import { createTestDatabase, describeOnBackends, GROUP, seedCases, startHarness, uid, USERS, type Harness, toBot } from '../support/harness.ts';
 import { findButton } from '../support/lark/cards.ts';
 import { createEventSender, type MessageSpec } from '../support/lark/events.ts';
 
@@ -32,20 +32,6 @@ async function footprint(h: Harness) {
     cases: JSON.stringify(cases),
     sent: h.lark.sent.length,
     patches: h.lark.patches.length,
-  };
-}
-
-/** A group message that @mentions the bot. */
-function toBot(h: Harness, senderOpenId: string, text: string, extra: Partial<MessageSpec> = {}): MessageSpec {
-  return {
-    chatId: GROUP,
-    chatType: 'group',
-    senderOpenId,
-    text: `@_user_1 ${text}`,
-    mentions: [{ key: '@_user_1', openId: h.lark.botOpenId, name: '办理助手' }],
-    messageId: uid('om'),
-    eventId: uid('ev'),
-    ...extra,
   };
 }
 
@@ -91,6 +77,7 @@ describeOnBackends('transport: the webhook door (encrypted and signed)', (backen
       { caseNo: '20240565' },
       { caseNo: '20240566' },
       { caseNo: '20240567' },
+      { caseNo: '20240568' },
     ]);
     await botKnown(h);
   });
@@ -343,6 +330,40 @@ describeOnBackends('transport: the webhook door (encrypted and signed)', (backen
     await h.lark.waitFor((l) => l.patches.find((p) => p.messageId === cardMsg.messageId), 8000);
     expect(() => findButton(h.lark.latestCard(cardMsg.messageId), '认领')).toThrow();
     expect(JSON.stringify(h.lark.latestCard(cardMsg.messageId))).toContain('张三');
+  });
+
+  it('a slow click that ends in a refusal is not lost with the "正在处理" toast: the clicker is told privately', async () => {
+    const db = h.service.database.db;
+    const show = toBot(h, USERS.wang.openId, '20240568');
+    await h.events.message(show);
+    const cardMsg = await h.lark.waitFor((l) => l.sent.find((s) => s.replyTo === show.messageId && s.msgType === 'interactive'));
+    const button = findButton(h.lark.latestCard(cardMsg.messageId), '认领');
+    // 李四 claims first; then the event table is held for 4 s while 王五 clicks 认领 on the old card.
+    const claim = toBot(h, USERS.li.openId, '认领 20240568');
+    await h.events.message(claim);
+    await replyTo(h, claim.messageId!);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    // A refusal only reads the case, so what is held is the table every click writes first (its event id).
+    const holder = db.transaction().execute(async (trx) => {
+      await sql`lock table processed_events in share row exclusive mode`.execute(trx);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const timer = setTimeout(release, 4000);
+    try {
+      const res = await h.events.cardAction({ operatorOpenId: USERS.wang.openId, openMessageId: cardMsg.messageId, openChatId: GROUP, value: button.value, eventId: uid('ev_click') });
+      expect(((await res.json()) as { toast?: { content: string } }).toast?.content).toContain('正在处理');
+    } finally {
+      await holder;
+      clearTimeout(timer);
+    }
+    const note = await h.lark.waitFor((l) => l.sent.find((m) => m.receiveId === USERS.wang.openId && JSON.stringify(m.content).includes('没有完成')), 8000);
+    expect((note.content as { text: string }).text).toBe('您刚才的操作没有完成：该案件已由李四认领。');
+    expect((await caseRow(h, '20240568')).handler_open_id).toBe(USERS.li.openId);
   });
 
   it('a handler that fails never answers 5xx: the sender is told in Chinese and nothing is half-done', async () => {

@@ -11,7 +11,7 @@ import type { ImportedCase } from '../../src/import/validate.ts';
 import { clocksFor, startService, type Service } from '../../src/runtime.ts';
 import { cardTexts, findButton, messageText } from './lark/cards.ts';
 import { startLarkEmulator, type Card, type EmulatorUser, type LarkEmulator } from './lark/emulator.ts';
-import { createEventSender, type EventSender } from './lark/events.ts';
+import { createEventSender, type EventSender, type MessageSpec } from './lark/events.ts';
 
 // Integration tests drive the real service over HTTP, signed like Lark, against the Lark emulator, on PGlite and on
 // real PostgreSQL. Each suite gets its own database (a fresh PGlite folder, or a fresh PostgreSQL database).
@@ -348,6 +348,9 @@ export async function click(
   form?: Record<string, string>,
   opts: { eventId?: string } = {},
 ): Promise<ClickAnswer> {
+  // A person looks at the card once it has settled: a card update rendered before the last click and delivered after
+  // its answer shows the older state for a moment, until the update queued by that click lands too.
+  await outboxSettled(h);
   const card = cardOnScreen(h, on.messageId);
   const button = findButton(card, label);
   if (form !== undefined) {
@@ -375,4 +378,43 @@ export async function timelineOf(h: Harness, caseNo: string): Promise<Array<{ ty
     .orderBy('case_events.id')
     .execute();
   return rows.map((r) => ({ type: r.type, actor: r.actor_open_id, note: r.note }));
+}
+
+/** A group message that @mentions the bot, as Lark delivers it (fresh message and event ids). */
+export function toBot(h: Harness, senderOpenId: string, text: string, extra: Partial<MessageSpec> = {}): MessageSpec {
+  return {
+    chatId: GROUP,
+    chatType: 'group',
+    senderOpenId,
+    text: `@_user_1 ${text}`,
+    mentions: [{ key: '@_user_1', openId: h.lark.botOpenId, name: '办理助手' }],
+    messageId: uid('om'),
+    eventId: uid('ev'),
+    ...extra,
+  };
+}
+
+/** Polls until the probe gives something truthy, or fails naming what it waited for. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits (up to a few seconds) until nothing is waiting in the outbox. */
+export async function outboxSettled(h: Harness, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const pending = await h.service.database.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    if (Number(pending.n) === 0) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -57,11 +57,13 @@ describe('reply due date', () => {
     expect(clocks.replyDue({ assignedDate: '2025-09-03', role: 'assisting' })).toBe('2025-10-09');
   });
 
-  it('keeps an imported fixed due date as it is, for every role', () => {
+  it('keeps an imported fixed due date as it is for the replying roles; an assisting opinion is due by the earlier date', () => {
     expect(clocks.replyDue({ assignedDate: '2025-03-12', role: 'lead', fixedDueDate: '2025-08-31' })).toBe('2025-08-31');
-    expect(clocks.replyDue({ assignedDate: '2025-03-12', role: 'assisting', fixedDueDate: '2025-07-15' })).toBe(
-      '2025-07-15',
-    );
+    expect(clocks.replyDue({ assignedDate: '2025-03-12', role: 'sole', fixedDueDate: '2025-08-31' })).toBe('2025-08-31');
+    // The lead unit replies by 7/15; we, assisting, owe our opinion within a month (4/12 is a Saturday → 4/14).
+    expect(clocks.replyDue({ assignedDate: '2025-03-12', role: 'assisting', fixedDueDate: '2025-07-15' })).toBe('2025-04-14');
+    // A fixed date earlier than the month stands as imported.
+    expect(clocks.replyDue({ assignedDate: '2025-03-12', role: 'assisting', fixedDueDate: '2025-04-01' })).toBe('2025-04-01');
     expect(clocks.replyDue({ assignedDate: '2025-03-12', role: 'lead', fixedDueDate: null })).toBe('2025-06-12');
   });
 

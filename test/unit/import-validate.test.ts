@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KNOWN_ROLE_LABELS } from '../../src/domain/roles.ts';
+import { disclosureFromLabel } from '../../src/domain/types.ts';
 import { describeProblem, readImportFile } from '../../src/import/read.ts';
 import type { RawSheet } from '../../src/import/read.ts';
 import { validateRows } from '../../src/import/validate.ts';
@@ -92,6 +93,11 @@ describe('类别, 办理类别 and 公开情况', () => {
       `第2行「办理类别」：无法识别的办理类别“牵头”，可用：${KNOWN_ROLE_LABELS.join('、')}`,
     ]);
     expect(one({ 办理类别: 'toString' }).problems).toHaveLength(1);
+    for (const label of ['constructor', '__proto__', 'hasOwnProperty']) {
+      expect(one({ 办理类别: label }).problems).toEqual([
+        `第2行「办理类别」：无法识别的办理类别“${label}”，可用：${KNOWN_ROLE_LABELS.join('、')}`,
+      ]);
+    }
     expect(one({ 办理类别: '' }).problems).toEqual(['第2行「办理类别」：必填，不能为空']);
   });
 
@@ -101,6 +107,36 @@ describe('类别, 办理类别 and 公开情况', () => {
     expect(one({ 公开情况: '部分公开' }).problems).toEqual([
       '第2行「公开情况」：无法识别的公开情况“部分公开”，可用：主动公开、依申请公开、不予公开',
     ]);
+  });
+
+  it('reads disclosure typed with spaces or in full width, and refuses names found on Object.prototype', () => {
+    expect(one({ 公开情况: ' 主动 公开 ' }).theCase?.disclosure).toBe('主动公开');
+    expect(one({ 公开情况: '依申请' }).theCase?.disclosure).toBe('依申请公开');
+    expect(one({ 公开情况: 'ＰＵＢＬＩＣ' }).theCase?.disclosure).toBe('主动公开');
+    expect(one({ 公开情况: 'constructor' }).problems).toEqual([
+      '第2行「公开情况」：无法识别的公开情况“constructor”，可用：主动公开、依申请公开、不予公开',
+    ]);
+  });
+});
+
+describe('disclosureFromLabel', () => {
+  it.each([
+    ['主动公开', '主动公开'],
+    ['依申请公开', '依申请公开'],
+    ['不予公开', '不予公开'],
+    ['公开', '主动公开'],
+    ['依申请', '依申请公开'],
+    ['不公开', '不予公开'],
+    [' 不公开 ', '不予公开'],
+    ['Public', '主动公开'],
+    ['on-request', '依申请公开'],
+    ['NOT-PUBLIC', '不予公开'],
+  ] as const)('"%s" → %s', (label, disclosure) => {
+    expect(disclosureFromLabel(label)).toBe(disclosure);
+  });
+
+  it.each(['', '部分公开', '公开 公开', 'constructor', 'toString', '__proto__'])('"%s" is not a disclosure', (label) => {
+    expect(disclosureFromLabel(label)).toBeNull();
   });
 });
 

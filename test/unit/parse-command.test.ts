@@ -353,6 +353,11 @@ describe('reply', () => {
     ['依申请公开', '依申请公开'],
     ['不予公开', '不予公开'],
     ['不公开', '不予公开'],
+    ['依申请', '依申请公开'],
+    ['public', '主动公开'],
+    ['On-Request', '依申请公开'],
+    ['not-public', '不予公开'],
+    ['不予公开', '不予公开'],
   ])('disclosure "%s" → %s, date omitted', (word, disclosure) => {
     expect(ok(`答复 562 C ${word}`)).toEqual({ type: 'reply', case: c562, resultClass: 'C', date: TODAY, disclosure });
   });
@@ -426,9 +431,6 @@ describe('dates', () => {
     expect(ok(`答复 562 A ${word}`)).toMatchObject({ date: iso });
   });
 
-  it('reads short dates in the year of today', () => {
-    expect(ok('答复 562 A 12月31日', { today: '2025-01-02' })).toMatchObject({ date: '2025-12-31' });
-  });
 
   it('crosses month and year boundaries for relative words', () => {
     expect(ok('答复 562 A 昨天', { today: '2024-03-01' })).toMatchObject({ date: '2024-02-29' });
@@ -444,6 +446,90 @@ describe('dates', () => {
 
   it('rejects a nonsense today from the caller instead of inventing dates', () => {
     expect(bad('答复 562 A', { today: '2024-13-01' }).message).toBe('系统日期设置有误，请联系管理员。');
+  });
+});
+
+describe('dates without a year', () => {
+  const on = (today: string): ParseOptions => ({ today });
+
+  describe('contact and reply dates are the latest such date on or before today', () => {
+    it.each(['12月30日', '12月30号', '12-30', '12/30'])('"%s" typed on 2027-01-02 is 2026-12-30', (word) => {
+      expect(ok(`面商 562 电话 ${word}`, on('2027-01-02'))).toMatchObject({ date: '2026-12-30' });
+      expect(ok(`答复 562 A ${word}`, on('2027-01-02'))).toMatchObject({ date: '2026-12-30' });
+    });
+
+    it('counts today itself, and takes a day later in the year as last year', () => {
+      expect(ok('答复 562 A 1月2日', on('2027-01-02'))).toMatchObject({ date: '2027-01-02' });
+      expect(ok('答复 562 A 1月3日', on('2027-01-02'))).toMatchObject({ date: '2026-01-03' });
+      expect(ok('面商 562 电话 12月31日', on('2026-12-31'))).toMatchObject({ date: '2026-12-31' });
+      expect(ok('面商 562 电话 1/1', on('2026-12-31'))).toMatchObject({ date: '2026-01-01' });
+    });
+
+    it('applies to a date glued to the note', () => {
+      expect(ok('面商 562 线上 12月30日视频会议', on('2027-01-02'))).toMatchObject({
+        date: '2026-12-30',
+        note: '12月30日视频会议',
+      });
+    });
+
+    it('takes an explicit year as written, even after today', () => {
+      expect(ok('答复 562 A 2027年12月30日', on('2027-01-02'))).toMatchObject({ date: '2027-12-30' });
+      expect(ok('面商 562 电话 2025-12-30', on('2027-01-02'))).toMatchObject({ date: '2025-12-30' });
+    });
+
+    it('finds 2月29日 in this or last year when that year is a leap year', () => {
+      expect(ok('答复 562 A 2月29日', on('2024-03-01'))).toMatchObject({ date: '2024-02-29' });
+      expect(ok('答复 562 A 2月29日', on('2024-02-29'))).toMatchObject({ date: '2024-02-29' });
+      expect(ok('面商 562 电话 2/29', on('2025-02-10'))).toMatchObject({ date: '2024-02-29' });
+    });
+
+    it('refuses 2月29日 when the year it falls in has none, naming the leap year to write', () => {
+      expect(bad('答复 562 A 2月29日', on('2025-03-01')).message).toContain(
+        '“2月29日”不是有效日期：2025年没有2月29日。如指2024年的这一天，请写明年份，如 2024年2月29日。',
+      );
+      // On 2024-02-28 the latest 2月29日 would fall in 2023.
+      expect(bad('面商 562 电话 2-29', on('2024-02-28')).message).toContain('2023年没有2月29日。如指2020年的这一天');
+    });
+  });
+
+  describe('extension dates are the next such date on or after today', () => {
+    it.each(['1月15日', '1/15', '1-15', '至1月15日', '到1月15日', '1月15日前'])('"%s" typed on 2026-12-20 is 2027-01-15', (word) => {
+      expect(ok(`延期 562 ${word} 需会同住建局现场勘查`, on('2026-12-20'))).toEqual({
+        type: 'extend',
+        case: c562,
+        until: '2027-01-15',
+        reason: '需会同住建局现场勘查',
+      });
+    });
+
+    it('counts today itself, and takes a day earlier in the year as next year', () => {
+      expect(ok('延期 562 12月20日 理由', on('2026-12-20'))).toMatchObject({ until: '2026-12-20' });
+      expect(ok('延期 562 12月19日 理由', on('2026-12-20'))).toMatchObject({ until: '2027-12-19' });
+      expect(ok('延期 562 12月31日 理由', on('2026-01-01'))).toMatchObject({ until: '2026-12-31' });
+    });
+
+    it('takes an explicit year as written, even before today', () => {
+      expect(ok('延期 562 2026年1月15日 理由', on('2026-12-20'))).toMatchObject({ until: '2026-01-15' });
+      expect(ok('延期 562 2026-01-15 理由', on('2026-12-20'))).toMatchObject({ until: '2026-01-15' });
+    });
+
+    it('finds 2月29日 in this or next year when that year is a leap year', () => {
+      expect(ok('延期 562 2月29日 理由', on('2027-12-01'))).toMatchObject({ until: '2028-02-29' });
+      expect(ok('延期 562 2月29日 理由', on('2028-02-29'))).toMatchObject({ until: '2028-02-29' });
+      expect(ok('延期 562 2/29 理由', on('2028-01-10'))).toMatchObject({ until: '2028-02-29' });
+    });
+
+    it('refuses 2月29日 when the year it falls in has none, naming the leap year to write', () => {
+      expect(bad('延期 562 2月29日 理由', on('2028-03-01')).message).toContain(
+        '“2月29日”不是有效日期：2029年没有2月29日。如指2032年的这一天，请写明年份，如 2032年2月29日。',
+      );
+      expect(bad('延期 562 2月29日 理由', on('2025-03-01')).message).toContain('2026年没有2月29日。如指2028年的这一天');
+    });
+  });
+
+  it.each(['2月30日', '4/31', '13-1', '0-10', '12月0日'])('"%s" never exists and is refused either way', (word) => {
+    expect(bad(`答复 562 A ${word}`).message).toContain(`“${word}”不是有效日期，请写成`);
+    expect(bad(`延期 562 ${word} 理由`).message).toContain(`“${word}”不是有效日期，请写成`);
   });
 });
 
@@ -646,6 +732,34 @@ describe('text that is not a command', () => {
     const r = bad(`<at:ou_a> ${'你'.repeat(40)}`);
     // 30 characters: "@某人 " and 26 of the 40 typed.
     expect(r.message).toBe(`没有看懂“@某人 ${'你'.repeat(26)}…”。发送“帮助”查看全部命令。`);
+  });
+
+  it('neutralises typed <at> markup when quoting it, so the answer cannot mention anyone', () => {
+    const at = '<at user_id="all"></at>';
+    const r = bad(at);
+    expect(r.message).toBe('没有看懂“＜at user_id="all"＞＜/at＞”。发送“帮助”查看全部命令。');
+    expect(bad(`<at:ou_a> ${at}`).message).toContain('“@某人 ＜at user_id="all"＞＜/at＞”');
+  });
+
+  it.each([
+    ['<at user_id="all"></at>', '没有看懂“＜at'],
+    ['＜at user_id="all"＞＜/at＞', '没有看懂“＜at'],
+    ['562 <at user_id="all"></at>', '没有看懂“562 ＜at'],
+    ['我的 <at user_id="all"></at>', '请删去“＜at”'],
+    ['认领 <at user_id="all"></at>', '“＜at”不是案号'],
+    ['认领 562 <at user_id="all"></at>', '请删去“＜at”'],
+    ['转交 562 <at user_id="all"></at>', '请删去“＜at”'],
+    ['面商 562 <at user_id="all"></at>', '“＜at”不是可识别的沟通方式'],
+    ['答复 562 A <at user_id="all"></at>', '看不懂“＜at”'],
+    ['评价 562 <at user_id="all"></at>', '“＜at”不是可选的评价'],
+    ['延期 562 <at user_id="all"></at>', '“＜at”不是日期'],
+    ['设置 协调员 <at user_id="all"></at>', '请删去“＜at”'],
+    ['转交 562 @<at user_id="all"></at>', '“@＜at”不是有效的@'],
+  ])('"%s" is answered without a live <at> tag', (text, quoted) => {
+    const r = bad(text);
+    expect(r.message).toContain(quoted);
+    expect(r.message).not.toMatch(/<\s*\/?\s*at/i);
+    expect(r.suggestion ?? '').not.toMatch(/<\s*\/?\s*at/i);
   });
 
   it('never throws, whatever it is given', () => {

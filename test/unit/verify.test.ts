@@ -74,6 +74,13 @@ describe('verifyLarkRequest with an encrypt key', () => {
   });
 });
 
+describe('verifyLarkRequest with neither secret configured', () => {
+  it('refuses everything: without a secret a forgery cannot be told apart', () => {
+    const r = verifyLarkRequest(Buffer.from(JSON.stringify(event)), {}, { encryptKey: '', verificationToken: '', now: NOW });
+    expect(r).toMatchObject({ ok: false, status: 401 });
+  });
+});
+
 describe('verifyLarkRequest with only a verification token', () => {
   const opts = { encryptKey: '', verificationToken: TOKEN, now: NOW };
 

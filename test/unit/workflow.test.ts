@@ -812,12 +812,12 @@ describe('availableActions', () => {
   });
 });
 
-describe('a reply withdraws an extension still waiting for approval', () => {
+describe('a reply withdraws requests still waiting for a decision', () => {
   const pending = { id: 7, requestedBy: zhang, requestedAt: '2024-04-01T02:00:00Z', until: '2024-08-20', reason: '需协调', status: 'pending' as const };
 
   it('张三 replies while his extension request is pending: the request is closed as withdrawn with the reply', () => {
     const d = allowed(decide(contactedBy(zhang, { pendingExtension: pending }), reply(), 张三, CTX));
-    expect(d.effects).toContainEqual({ type: 'close_extension', requestId: 7, status: 'refused', note: '已答复，延期申请自动撤销' });
+    expect(d.effects).toContainEqual({ type: 'close_extension', requestId: 7, status: 'withdrawn', note: '已答复，申请自动撤销' });
   });
 
   it('an assisting unit sending its opinion withdraws it too; without a pending request nothing else is written', () => {
@@ -825,5 +825,30 @@ describe('a reply withdraws an extension still waiting for approval', () => {
     const d = allowed(decide(assisting, { type: 'opinion', date: '2024-04-09', note: '' }, 张三, CTX));
     expect(d.effects.map((e) => e.type)).toEqual(['add_opinion', 'close_extension']);
     expect(allowed(decide(contactedBy(zhang), reply(), 张三, CTX)).effects.map((e) => e.type)).toEqual(['add_reply']);
+  });
+});
+
+describe('an adjustment decided after the case moved on', () => {
+  const adj = { id: 9, requestedBy: zhang, requestedAt: '2024-03-21T02:00:00Z', reason: '属住建部门职责', status: 'pending' as const };
+  const ext = { id: 7, requestedBy: zhang, requestedAt: '2024-04-01T02:00:00Z', until: '2024-08-20', reason: '需协调', status: 'pending' as const };
+
+  it('a reply withdraws the pending adjustment with the extension, so neither can be decided afterwards', () => {
+    const d = allowed(decide(contactedBy(zhang, { pendingAdjustment: adj, pendingExtension: ext }), reply(), 张三, CTX));
+    expect(d.effects.filter((e) => e.type === 'close_adjustment' || e.type === 'close_extension')).toEqual([
+      { type: 'close_extension', requestId: 7, status: 'withdrawn', note: '已答复，申请自动撤销' },
+      { type: 'close_adjustment', requestId: 9, status: 'withdrawn', note: '已答复，申请自动撤销' },
+    ]);
+  });
+
+  it('the coordinator cannot approve an adjustment of a closed or replied case', () => {
+    const approve = { type: 'decide_adjustment' as const, requestId: 9, approve: true, note: '' };
+    refused(decide(caseOf({ status: 'closed', handler: zhang, pendingAdjustment: adj }), approve, 赵协调, CTX), 'wrong_state', '已办结');
+    refused(decide(repliedBy(zhang, { pendingAdjustment: adj }), approve, 赵协调, CTX), 'wrong_state', '已答复');
+  });
+
+  it('approving an adjustment withdraws the extension still pending', () => {
+    const d = allowed(decide(claimedBy(zhang, { pendingAdjustment: adj, pendingExtension: ext }), { type: 'decide_adjustment', requestId: 9, approve: true, note: '' }, 赵协调, CTX));
+    expect(d.change).toEqual({ status: 'adjusted' });
+    expect(d.effects).toContainEqual({ type: 'close_extension', requestId: 7, status: 'withdrawn', note: '案件已调整出本单位，延期申请自动撤销' });
   });
 });
