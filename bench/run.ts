@@ -100,7 +100,7 @@ try {
   t = performance.now();
   let bytes = 0;
   for (const id of ids) {
-    const view = await loadCaseCardView(db, id, { today: '2024-03-21', clocks: service.clocks, timeZone: 'Asia/Shanghai', resultClasses: config.resultClasses });
+    const view = await loadCaseCardView(db, id, { today: '2024-03-21', clocks: service.clocks, timeZone: 'Asia/Shanghai', resultClasses: config.resultClasses, maxRehandlings: config.maxRehandlings });
     bytes += Buffer.byteLength(JSON.stringify(view ? buildCaseCard(view) : {}));
   }
   console.log(`render ${ids.length} case cards from the database: ${((performance.now() - t) / ids.length).toFixed(2)} ms each, ${(bytes / ids.length / 1024).toFixed(1)} KB each`);

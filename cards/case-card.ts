@@ -1,7 +1,7 @@
 // The case card: one shared card per case in the unit's chat, updated in place after every click. It shows the
 // facts, where the case stands, what is waiting for a decision, the history, and the actions the service offers.
 
-import { CONTACT_METHODS, DISCLOSURES, RATINGS, type Rating } from '../src/domain/types.ts';
+import { CONTACT_METHODS, DISCLOSURES, RATINGS, proposerTitle, type Rating } from '../src/domain/types.ts';
 import { fieldName, formContainerName } from './callback.ts';
 import {
   BULLET,
@@ -149,7 +149,7 @@ function factColumns(view: CaseCardView): CardElement {
     fact('承办处室', escapeMd(clip(view.unit ?? '未指定', 40))),
     fact('承办人', view.handlerName === null ? coloured('待认领', 'orange') : escapeMd(clip(view.handlerName, 20))),
     fact('交办日期', view.assignedDate),
-    fact('答复期限', dueMarkdown(view.replyDueDate, view.workdaysLeft)),
+    fact(view.role === 'assisting' ? '意见报送期限' : '答复期限', dueMarkdown(view.replyDueDate, view.workdaysLeft)),
   ];
   return {
     tag: 'column_set',
@@ -306,7 +306,12 @@ function ratingRow(view: CaseCardView): CardElement {
       rating === '不满意'
         ? {
             type: 'danger',
-            confirm: { title: '确认代表评价为不满意？', text: `录入后 ${view.caseNo} 将重新办理，并产生新的答复期限。` },
+            confirm: {
+              title: `确认${proposerTitle(view.kind)}评价为不满意？`,
+              text: view.dissatisfiedReopens
+                ? `录入后 ${view.caseNo} 将重新办理，并产生新的答复期限。`
+                : `本件已重新办理过，录入后 ${view.caseNo} 将办结，评价如实记录。`,
+            },
           }
         : { type: rating === '满意' ? 'primary' : 'default' },
     ),
@@ -406,7 +411,7 @@ function formFields(view: CaseCardView, action: FormAction): CardElement[] | nul
       ];
     case 'extend':
       return [
-        md(`当前答复期限 ${view.replyDueDate}，延期需协调员批准。`, { text_size: 'notation' }),
+        md(`当前${view.role === 'assisting' ? '意见报送' : '答复'}期限 ${view.replyDueDate}，延期需协调员批准。`, { text_size: 'notation' }),
         datePicker(fieldName('extend', 'until'), '申请延至'),
         textInput(fieldName('extend', 'reason'), '延期理由', { multiline: true, maxLength: 1000 }),
       ];

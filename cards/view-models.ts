@@ -71,6 +71,8 @@ export interface CaseCardView {
   resultClasses: { code: string; label: string }[];
   /** Default for date pickers. */
   today: IsoDate;
+  /** Whether a 不满意 rating now would reopen the case (false in its last round: it then closes). */
+  dissatisfiedReopens: boolean;
   /** A one-line message shown on top (e.g. the result of the last click). */
   notice?: string;
 }

@@ -122,6 +122,7 @@ const EnvSchema = z
     BANLI_RATING_EXPECTED_WORKDAYS: positiveInt('BANLI_RATING_EXPECTED_WORKDAYS', 20),
     BANLI_RATING_CHASE_WORKDAYS: positiveInt('BANLI_RATING_CHASE_WORKDAYS', 15),
     BANLI_REHANDLING_MONTHS: positiveInt('BANLI_REHANDLING_MONTHS', 1),
+    BANLI_MAX_REHANDLINGS: positiveInt('BANLI_MAX_REHANDLINGS', 1),
 
     BANLI_EVENT_RETENTION_HOURS: positiveInt('BANLI_EVENT_RETENTION_HOURS', 72),
     BANLI_SEND_GIVE_UP_MINUTES: positiveInt('BANLI_SEND_GIVE_UP_MINUTES', 30),
@@ -172,6 +173,8 @@ export interface Config {
   /** Overrides of the official calendar: holidays and make-up working days. */
   calendarOverrides: CalendarOverride[];
   clocks: ClockSettings;
+  /** How many times a 不满意 rating reopens a case before a rating simply closes it. */
+  maxRehandlings: number;
   eventRetentionHours: number;
   sendGiveUpMinutes: number;
 }
@@ -221,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ratingChaseWorkdays: e.BANLI_RATING_CHASE_WORKDAYS,
       rehandlingMonths: e.BANLI_REHANDLING_MONTHS,
     },
+    maxRehandlings: e.BANLI_MAX_REHANDLINGS,
     eventRetentionHours: e.BANLI_EVENT_RETENTION_HOURS,
     sendGiveUpMinutes: e.BANLI_SEND_GIVE_UP_MINUTES,
   };

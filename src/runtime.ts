@@ -89,7 +89,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     kickSender();
   });
   const today = () => todayIn(config.timezone, now());
-  const viewContext = () => ({ today: today(), clocks, timeZone: config.timezone, resultClasses: config.resultClasses });
+  const viewContext = () => ({ today: today(), clocks, timeZone: config.timezone, resultClasses: config.resultClasses, maxRehandlings: config.maxRehandlings });
 
   let botOpenId: string | undefined;
   const learnBot = async () => {
@@ -123,6 +123,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     clocks,
     timeZone: config.timezone,
     resultClasses: config.resultClasses,
+    maxRehandlings: config.maxRehandlings,
     adminOpenIds: config.adminOpenIds,
     today,
     names,

@@ -67,14 +67,13 @@ export async function upsertUser(db: DbOrTrx, person: { openId: string; name?: s
 export async function loadCaseState(db: DbOrTrx, caseId: number): Promise<CaseState | undefined> {
   const row = await findCaseRow(db, caseId);
   if (!row) return undefined;
-  const [contacts, lastReply, ext, adj] = await Promise.all([
-    db.selectFrom('contacts').select((eb) => eb.fn.countAll<number>().as('n')).where('case_id', '=', caseId).executeTakeFirstOrThrow(),
+  const [contacts, ratings, ext, adj] = await Promise.all([
     db
-      .selectFrom('replies')
-      .select('reply_date')
+      .selectFrom('contacts')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('contact_date').as('first')])
       .where('case_id', '=', caseId)
-      .where('round', '=', row.round)
-      .executeTakeFirst(),
+      .executeTakeFirstOrThrow(),
+    db.selectFrom('ratings').select((eb) => eb.fn.max('rated_date').as('last')).where('case_id', '=', caseId).executeTakeFirstOrThrow(),
     db.selectFrom('extension_requests').selectAll().where('case_id', '=', caseId).where('status', '=', 'pending').executeTakeFirst(),
     db.selectFrom('adjustment_requests').selectAll().where('case_id', '=', caseId).where('status', '=', 'pending').executeTakeFirst(),
   ]);
@@ -93,7 +92,8 @@ export async function loadCaseState(db: DbOrTrx, caseId: number): Promise<CaseSt
     unit: row.unit,
     disclosure: (row.disclosure as Disclosure | null) ?? null,
     contactCount: Number(contacts.n),
-    lastReplyDate: lastReply?.reply_date ?? null,
+    firstContactDate: (contacts.first as string | null) ?? null,
+    lastRatedDate: (ratings.last as string | null) ?? null,
     pendingExtension: ext
       ? {
           id: ext.id,

@@ -14,6 +14,7 @@ export interface CaseServiceContext {
   today: IsoDate;
   clocks: Clocks;
   resultClasses: readonly string[];
+  maxRehandlings: number;
   /** The first coordinators (BANLI_ADMIN_OPEN_IDS), who get decision cards even without a stored role. */
   adminOpenIds: readonly string[];
 }

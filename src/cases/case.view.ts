@@ -1,6 +1,6 @@
 import type { CaseCardView, CaseListItemView, RequestDecisionView, TimelineEntryView } from '../../cards/view-models.ts';
 import type { Clocks } from '../domain/clocks.ts';
-import { availableActions } from '../domain/workflow.ts';
+import { availableActions, dissatisfiedReopens } from '../domain/workflow.ts';
 import { STATUS_LABELS, type CaseKind, type CaseStatus, type IsoDate, type OurRole, type Rating } from '../domain/types.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
@@ -13,6 +13,7 @@ export interface ViewContext {
   clocks: Clocks;
   timeZone: string;
   resultClasses: readonly { code: string; label: string }[];
+  maxRehandlings: number;
 }
 
 const TIMELINE_LIMIT = 10;
@@ -55,7 +56,7 @@ export async function loadCaseCardView(db: DbOrTrx, caseId: number, ctx: ViewCon
   const timeline: TimelineEntryView[] = events.map((e) => ({
     at: formatAt(e.at, ctx.timeZone),
     actorName: e.actor_open_id ? (names.get(e.actor_open_id) ?? null) : null,
-    text: e.note ?? e.type,
+    text: e.note ?? '',
   }));
   const hidden = Number(eventCount.n) - events.length;
   if (hidden > 0) timeline.push({ at: '', actorName: null, text: `另有 ${hidden} 条较早记录` });
@@ -102,6 +103,7 @@ export async function loadCaseCardView(db: DbOrTrx, caseId: number, ctx: ViewCon
     actions: availableActions(state, ctx),
     resultClasses: [...ctx.resultClasses],
     today: ctx.today,
+    dissatisfiedReopens: dissatisfiedReopens(state, ctx),
     ...(notice ? { notice } : {}),
   };
 }

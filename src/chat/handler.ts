@@ -37,6 +37,7 @@ export interface ChatContext {
   clocks: Clocks;
   timeZone: string;
   resultClasses: readonly { code: string; label: string }[];
+  maxRehandlings: number;
   adminOpenIds: readonly string[];
   today(): IsoDate;
   names: NameResolver;
@@ -89,12 +90,14 @@ export class ChatHandler {
       today: this.ctx.today(),
       clocks: this.ctx.clocks,
       resultClasses: this.ctx.resultClasses.map((c) => c.code),
+      maxRehandlings: this.ctx.maxRehandlings,
       adminOpenIds: this.ctx.adminOpenIds,
     };
   }
 
   private viewContext(): ViewContext {
-    return { today: this.ctx.today(), clocks: this.ctx.clocks, timeZone: this.ctx.timeZone, resultClasses: this.ctx.resultClasses };
+    const { clocks, timeZone, resultClasses, maxRehandlings } = this.ctx;
+    return { today: this.ctx.today(), clocks, timeZone, resultClasses, maxRehandlings };
   }
 
   private async actor(trx: Trx, openId: string, name: string): Promise<Actor> {

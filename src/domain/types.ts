@@ -7,6 +7,11 @@ export type IsoDate = string;
 export type CaseKind = '建议' | '提案';
 export const CASE_KINDS: readonly CaseKind[] = ['建议', '提案'];
 
+/** What the person who filed a case is called: 代表 for an NPC suggestion, 委员 for a CPPCC proposal. */
+export function proposerTitle(kind: CaseKind): '代表' | '委员' {
+  return kind === '提案' ? '委员' : '代表';
+}
+
 /** Our role in a case, whatever label the region uses for it (the label is kept beside it). */
 export type OurRole = 'lead' | 'sole' | 'separate' | 'assisting';
 
@@ -115,8 +120,10 @@ export interface CaseState {
   disclosure: Disclosure | null;
   /** Contacts with the deputy recorded so far (all rounds). */
   contactCount: number;
-  /** Date of the latest reply in the current round, if replied. */
-  lastReplyDate: IsoDate | null;
+  /** Date of the earliest contact recorded (a reply must not be dated before it: 面商 comes before the reply). */
+  firstContactDate: IsoDate | null;
+  /** Date of the latest rating (a second reply answers it, so it cannot be dated earlier). */
+  lastRatedDate: IsoDate | null;
   pendingExtension: ExtensionRequest | null;
   pendingAdjustment: AdjustmentRequest | null;
   version: number;

@@ -5,6 +5,7 @@
 import type { Clocks } from './clocks.ts';
 import {
   isCoordinator,
+  proposerTitle,
   repliesToDeputy,
   type Actor,
   type CaseState,
@@ -101,6 +102,9 @@ export type Outcome = Decision | Refusal;
 
 const refuse = (code: RefusalCode, message: string): Refusal => ({ ok: false, code, message });
 
+/** Who filed the case, as staff say it: a suggestion's 代表, a proposal's 委员. */
+const deputy = (c: Pick<CaseState, 'kind'>) => proposerTitle(c.kind);
+
 const ACTIVE: readonly CaseStatus[] = ['in_progress', 'contacted', 'rehandling'];
 const isActive = (s: CaseStatus) => ACTIVE.includes(s);
 
@@ -182,7 +186,7 @@ function claim(c: CaseState, chatUnit: string | null, actor: Actor): Outcome {
     if (c.handler.openId === actor.openId) return refuse('already_yours', `您已认领案件 ${c.caseNo}，无需重复认领。`);
     return refuse('already_claimed', `该案件已由${c.handler.name}认领。`);
   }
-  if (c.status === 'replied') return refuse('wrong_state', `案件 ${c.caseNo} 已答复，正在等待代表评价。`);
+  if (c.status === 'replied') return refuse('wrong_state', `案件 ${c.caseNo} 已答复，正在等待${deputy(c)}评价。`);
   if (chatUnit && c.unit && c.unit !== chatUnit) {
     return refuse('other_unit', `案件 ${c.caseNo} 由${c.unit}办理，本群绑定的是${chatUnit}，不能在此认领。`);
   }
@@ -272,7 +276,7 @@ function contact(c: CaseState, a: Extract<CaseAction, { type: 'contact' }>, acto
     change,
     effects: [{ type: 'add_contact', round: c.round, date: a.date, method: a.method, who: a.who.trim(), note: a.note.trim() }],
     event: { type: 'contacted', note: `${a.date} ${a.method}沟通${a.who.trim() ? `（${a.who.trim()}）` : ''}${a.note.trim() ? `：${a.note.trim()}` : ''}` },
-    message: `已登记案件 ${c.caseNo} 与代表的沟通情况（${a.method}，${a.date}）。`,
+    message: `已登记案件 ${c.caseNo} 与${deputy(c)}的沟通情况（${a.method}，${a.date}）。`,
   };
 }
 
@@ -283,13 +287,20 @@ function reply(c: CaseState, a: Extract<CaseAction, { type: 'reply' }>, actor: A
   if (denied) return denied;
   if (!repliesToDeputy(c.role)) return refuse('wrong_role', `案件 ${c.caseNo} 我单位为会办，请使用“意见”向主办单位报送会办意见。`);
   if (c.status === 'unclaimed') return refuse('not_claimed', `案件 ${c.caseNo} 尚未认领，请先认领。`);
-  if (c.status === 'replied') return refuse('wrong_state', `案件 ${c.caseNo} 已答复，正在等待代表评价。`);
-  if (c.contactCount === 0) return refuse('contact_required', '须先登记与代表的沟通情况才能提交答复。');
+  if (c.status === 'replied') return refuse('wrong_state', `案件 ${c.caseNo} 已答复，正在等待${deputy(c)}评价。`);
+  if (c.contactCount === 0) return refuse('contact_required', `须先登记与${deputy(c)}的沟通情况才能提交答复。`);
   if (!ctx.resultClasses.includes(a.resultClass)) {
     return refuse('bad_input', `办理结果类别“${a.resultClass}”无效，请选择 ${ctx.resultClasses.join('、')}。`);
   }
   const bad = checkPastDate('答复日期', a.date, c, ctx.today);
   if (bad) return bad;
+  // The report's 面商率 counts contacts made before the reply: a reply dated before every contact would be false.
+  if (c.firstContactDate && a.date < c.firstContactDate) {
+    return refuse('bad_date', `答复日期（${a.date}）早于首次与${deputy(c)}沟通的日期（${c.firstContactDate}），须先沟通再答复，请核对日期。`);
+  }
+  if (c.round > 1 && c.lastRatedDate && a.date < c.lastRatedDate) {
+    return refuse('bad_date', `再次答复的日期（${a.date}）不能早于不满意评价的日期（${c.lastRatedDate}）。`);
+  }
   const disclosure = a.disclosure ?? c.disclosure ?? '主动公开';
   return {
     ok: true,
@@ -298,8 +309,8 @@ function reply(c: CaseState, a: Extract<CaseAction, { type: 'reply' }>, actor: A
       { type: 'add_reply', round: c.round, date: a.date, resultClass: a.resultClass, disclosure, dueDate: c.replyDueDate },
       ...withdrawRequests(c, '已答复，申请自动撤销'),
     ],
-    event: { type: 'replied', note: `${c.round > 1 ? '再次' : ''}答复代表：${a.resultClass}类，${disclosure}，答复日期 ${a.date}` },
-    message: `已登记案件 ${c.caseNo} 的答复（${a.resultClass}类，${a.date}），请在代表评价后录入评价。`,
+    event: { type: 'replied', note: `${c.round > 1 ? '再次' : ''}答复${deputy(c)}：${a.resultClass}类，${disclosure}，答复日期 ${a.date}` },
+    message: `已登记案件 ${c.caseNo} 的答复（${a.resultClass}类，${a.date}），请在${deputy(c)}评价后录入评价。`,
   };
 }
 
@@ -308,7 +319,7 @@ function opinion(c: CaseState, a: Extract<CaseAction, { type: 'opinion' }>, acto
   if (closed) return closed;
   const denied = mayChange(c, actor);
   if (denied) return denied;
-  if (repliesToDeputy(c.role)) return refuse('wrong_role', `案件 ${c.caseNo} 由我单位答复代表，请使用“答复”登记答复。`);
+  if (repliesToDeputy(c.role)) return refuse('wrong_role', `案件 ${c.caseNo} 由我单位答复${deputy(c)}，请使用“答复”登记答复。`);
   if (c.status === 'unclaimed') return refuse('not_claimed', `案件 ${c.caseNo} 尚未认领，请先认领。`);
   const bad = checkPastDate('报送日期', a.date, c, ctx.today) ?? checkText('会办意见说明', a.note, false);
   if (bad) return bad;
@@ -329,22 +340,26 @@ function withdrawRequests(c: CaseState, because: string, which: { extension?: bo
   return out;
 }
 
+/** Whether a 不满意 rating in the case's current round reopens it (otherwise the case closes with that rating). */
+export function dissatisfiedReopens(c: Pick<CaseState, 'round'>, ctx: Pick<WorkflowContext, 'maxRehandlings'>): boolean {
+  return c.round <= (ctx.maxRehandlings ?? 1);
+}
+
 /** Recording the rating: 不满意 reopens the case once with a new due date; the first rating is kept. */
 function rate(c: CaseState, rating: Rating, actor: Actor, ctx: WorkflowContext): Outcome {
   const closed = closedRefusal(c);
   if (closed) return closed;
   const denied = mayChange(c, actor);
   if (denied) return denied;
-  if (c.status !== 'replied') return refuse('wrong_state', `案件 ${c.caseNo} 尚未答复，答复后才能录入代表评价。`);
+  if (c.status !== 'replied') return refuse('wrong_state', `案件 ${c.caseNo} 尚未答复，答复后才能录入${deputy(c)}评价。`);
   const effects: Effect[] = [{ type: 'add_rating', round: c.round, rating, date: ctx.today }];
-  const maxRehandlings = ctx.maxRehandlings ?? 1;
-  if (rating === '不满意' && c.round <= maxRehandlings) {
+  if (rating === '不满意' && dissatisfiedReopens(c, ctx)) {
     const due = ctx.clocks.rehandlingDue(ctx.today);
     return {
       ok: true,
       change: { status: 'rehandling', round: c.round + 1, replyDueDate: due },
       effects,
-      event: { type: 'rated', note: `代表评价：不满意，案件重新办理，再次答复期限 ${due}` },
+      event: { type: 'rated', note: `${deputy(c)}评价：不满意，案件重新办理，再次答复期限 ${due}` },
       message: `已录入评价“不满意”。案件 ${c.caseNo} 重新办理，请于 ${due} 前再次答复。`,
     };
   }
@@ -352,7 +367,7 @@ function rate(c: CaseState, rating: Rating, actor: Actor, ctx: WorkflowContext):
     ok: true,
     change: { status: 'closed' },
     effects,
-    event: { type: 'rated', note: `代表评价：${rating}` },
+    event: { type: 'rated', note: `${deputy(c)}评价：${rating}` },
     message: `已录入评价“${rating}”，案件 ${c.caseNo} 办结。`,
   };
 }

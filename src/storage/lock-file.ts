@@ -115,7 +115,11 @@ export function lockDataDir(dir: string): () => void {
         if (released) return;
         released = true;
         // Only our own lock is removed: nobody replaces a lock whose holder is alive, so it cannot change under us.
-        if (readHolder(file) === process.pid) fs.rmSync(file, { force: true });
+        try {
+          if (readHolder(file) === process.pid) fs.rmSync(file, { force: true });
+        } catch {
+          // A lock we cannot read or remove any more is not ours to fix during shutdown.
+        }
       };
     }
     const holder = readHolder(file);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { findButtons } from '../support/lark/cards.ts';
 import {
   buildCaseCard,
   buildCaseListCard,
@@ -136,6 +137,7 @@ function caseView(overrides: Partial<CaseCardView> = {}): CaseCardView {
     actions: ['progress', 'contact', 'extend', 'adjust', 'handover', 'release'],
     resultClasses: RESULT_CLASSES,
     today: '2024-05-06',
+    dissatisfiedReopens: true,
     ...overrides,
   };
 }
@@ -677,5 +679,27 @@ describe('every builder in every state', () => {
       expectSendable(card);
       expect(actionsOf(card)).toEqual([action]);
     }
+  });
+});
+
+describe('the 不满意 button says what it will do', () => {
+  const confirmOf = (card: object) => {
+    const b = findButtons(card).find((x) => x.text === '不满意');
+    return (b?.element as { confirm?: { title: { content: string }; text: { content: string } } } | undefined)?.confirm;
+  };
+
+  it('in the first round it warns the case will be handled again; in the last round that it will close', () => {
+    const first = confirmOf(buildCaseCard(caseView({ status: 'replied', actions: ['rate'], dissatisfiedReopens: true })));
+    expect(first?.text.content).toContain('将重新办理');
+    const last = confirmOf(buildCaseCard(caseView({ status: 'replied', round: 2, actions: ['rate'], dissatisfiedReopens: false })));
+    expect(last?.text.content).toContain('将办结');
+    expect(last?.text.content).not.toContain('重新办理，并产生');
+  });
+
+  it('a proposal asks about the 委员, a suggestion about the 代表; an assisting case shows its opinion deadline', () => {
+    expect(confirmOf(buildCaseCard(caseView({ kind: '提案', status: 'replied', actions: ['rate'] })))?.title.content).toContain('委员');
+    expect(confirmOf(buildCaseCard(caseView({ kind: '建议', status: 'replied', actions: ['rate'] })))?.title.content).toContain('代表');
+    const assisting = JSON.stringify(buildCaseCard(caseView({ role: 'assisting', roleLabel: '会办', actions: ['opinion'] })));
+    expect(assisting).toContain('意见报送期限');
   });
 });

@@ -53,7 +53,8 @@ function caseOf(over: Partial<CaseState> = {}): CaseState {
     unit: null,
     disclosure: '主动公开',
     contactCount: 0,
-    lastReplyDate: null,
+    firstContactDate: null,
+    lastRatedDate: null,
     pendingExtension: null,
     pendingAdjustment: null,
     version: 3,
@@ -63,7 +64,7 @@ function caseOf(over: Partial<CaseState> = {}): CaseState {
 const claimedBy = (p: Person, over: Partial<CaseState> = {}) => caseOf({ status: 'in_progress', handler: p, ...over });
 const contactedBy = (p: Person, over: Partial<CaseState> = {}) => caseOf({ status: 'contacted', handler: p, contactCount: 1, ...over });
 const repliedBy = (p: Person, over: Partial<CaseState> = {}) =>
-  caseOf({ status: 'replied', handler: p, contactCount: 1, lastReplyDate: '2024-05-10', ...over });
+  caseOf({ status: 'replied', handler: p, contactCount: 1, firstContactDate: '2024-03-25', ...over });
 
 const contact = (over: Partial<Extract<CaseAction, { type: 'contact' }>> = {}): CaseAction => ({
   type: 'contact',
@@ -692,8 +693,11 @@ describe('a case from claim to close, decision by decision', () => {
   function apply(c: CaseState, d: Decision): CaseState {
     const next: CaseState = { ...c, ...d.change, version: c.version + 1 };
     for (const e of d.effects) {
-      if (e.type === 'add_contact') next.contactCount += 1;
-      if (e.type === 'add_reply') next.lastReplyDate = e.date;
+      if (e.type === 'add_contact') {
+        next.contactCount += 1;
+        next.firstContactDate = next.firstContactDate && next.firstContactDate < e.date ? next.firstContactDate : e.date;
+      }
+      if (e.type === 'add_rating') next.lastRatedDate = e.date;
     }
     return next;
   }
@@ -712,7 +716,7 @@ describe('a case from claim to close, decision by decision', () => {
     expect(c).toMatchObject({ round: 2, replyDueDate: clocks.rehandlingDue('2024-04-10'), handler: zhang, unit: '养老服务处' });
     expect(step({ type: 'release' }, 张三)).toBe('unclaimed');
     expect(step({ type: 'claim', chatUnit: '养老服务处' }, 李四)).toBe('rehandling');
-    expect(step(reply({ resultClass: 'A' }), 李四)).toBe('replied');
+    expect(step(reply({ resultClass: 'A', date: '2024-04-10' }), 李四)).toBe('replied');
     expect(step({ type: 'rate', rating: '不满意' }, 李四)).toBe('closed');
     expect(availableActions(c, CTX)).toEqual(['progress']);
   });
@@ -850,5 +854,25 @@ describe('an adjustment decided after the case moved on', () => {
     const d = allowed(decide(claimedBy(zhang, { pendingAdjustment: adj, pendingExtension: ext }), { type: 'decide_adjustment', requestId: 9, approve: true, note: '' }, 赵协调, CTX));
     expect(d.change).toEqual({ status: 'adjusted' });
     expect(d.effects).toContainEqual({ type: 'close_extension', requestId: 7, status: 'withdrawn', note: '案件已调整出本单位，延期申请自动撤销' });
+  });
+});
+
+describe('reply dates that would falsify the report', () => {
+  it('a reply dated before the first contact with the deputy is refused (面商 comes before the reply)', () => {
+    const c = contactedBy(zhang, { firstContactDate: '2024-04-05' });
+    refused(decide(c, reply({ date: '2024-04-01' }), 张三, CTX), 'bad_date', '早于首次与代表沟通的日期（2024-04-05）');
+    allowed(decide(c, reply({ date: '2024-04-05' }), 张三, CTX));
+  });
+
+  it('a proposal says 委员 in the same refusal', () => {
+    const c = contactedBy(zhang, { kind: '提案', firstContactDate: '2024-04-05' });
+    refused(decide(c, reply({ date: '2024-04-01' }), 张三, CTX), 'bad_date', '首次与委员沟通');
+    refused(decide(claimedBy(zhang, { kind: '提案' }), reply(), 张三, CTX), 'contact_required', '须先登记与委员的沟通情况才能提交答复');
+  });
+
+  it('a second reply dated before the 不满意 rating is refused', () => {
+    const c = caseOf({ status: 'rehandling', handler: zhang, round: 2, contactCount: 1, firstContactDate: '2024-03-25', lastRatedDate: '2024-04-08' });
+    refused(decide(c, reply({ date: '2024-04-02' }), 张三, CTX), 'bad_date', '不能早于不满意评价的日期（2024-04-08）');
+    allowed(decide(c, reply({ date: '2024-04-09' }), 张三, CTX));
   });
 });
