@@ -1,7 +1,8 @@
 // The case card: one shared card per case in the unit's chat, updated in place after every click. It shows the
 // facts, where the case stands, what is waiting for a decision, the history, and the actions the service offers.
 
-import { CONTACT_METHODS, DISCLOSURES, RATINGS, proposerTitle, type Rating } from '../src/domain/types.ts';
+import { CONTACT_METHODS, DISCLOSURES, RATINGS, proposerTitle, repliesToDeputy, type Rating } from '../src/domain/types.ts';
+import { DUE_SOON_WORKDAYS } from '../src/domain/workflow.ts';
 import { fieldName, formContainerName } from './callback.ts';
 import {
   BULLET,
@@ -35,7 +36,6 @@ export function dueWording(workdaysLeft: number | null): string {
 }
 
 /** Days left at or below which a case counts as due soon (orange). */
-export const DUE_SOON_WORKDAYS = 5;
 
 /**
  * The header colour of a case: adjusted grey, closed green; otherwise overdue red, due within 5 working days
@@ -182,7 +182,7 @@ function progressLines(view: CaseCardView, detail: Detail): string[] {
         : `${view.lastProgress.at} ${short(view.lastProgress.by)}：${text(view.lastProgress.note)}`,
     ),
   );
-  const lead = view.role !== 'assisting';
+  const lead = repliesToDeputy(view.role);
   // Assisting units may talk to the deputy too; only lead roles must, so only they see "尚未登记".
   if (view.contacts.length > 0) {
     lines.push(fact('面商', `${view.contacts.length} 次`));

@@ -1,7 +1,7 @@
 // The cards Banli sends: pure builders from a view model to Card JSON 2.0, and the callback contract they share
 // with the service.
 
-export { buildCaseCard, caseTemplate, dueWording, DUE_SOON_WORKDAYS } from './case-card.ts';
+export { buildCaseCard, caseTemplate, dueWording } from './case-card.ts';
 export { buildCaseListCard, MAX_LIST_ROWS } from './case-list.ts';
 export { buildHelpCard } from './help.ts';
 export { buildRequestDecisionCard } from './request-decision.ts';

@@ -1,6 +1,6 @@
 import type { CaseCardView, CaseListItemView, RequestDecisionView, TimelineEntryView } from '../../cards/view-models.ts';
 import type { Clocks } from '../domain/clocks.ts';
-import { availableActions, dissatisfiedReopens } from '../domain/workflow.ts';
+import { availableActions, dissatisfiedReopens, replyClockRunning } from '../domain/workflow.ts';
 import { STATUS_LABELS, type CaseKind, type CaseStatus, type IsoDate, type OurRole, type Rating } from '../domain/types.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
@@ -34,8 +34,7 @@ function formatAt(at: Date, timeZone: string): string {
 
 /** Working days left before the reply is due, or null once nothing is due any more. */
 export function daysLeft(row: Pick<CaseRow, 'status' | 'reply_due_date'>, today: IsoDate, clocks: Clocks): number | null {
-  if (row.status === 'closed' || row.status === 'adjusted' || row.status === 'replied') return null;
-  return clocks.workdaysLeft(today, row.reply_due_date);
+  return replyClockRunning(row.status as CaseStatus) ? clocks.workdaysLeft(today, row.reply_due_date) : null;
 }
 
 /** Everything a case card shows, read from the database. */

@@ -20,7 +20,7 @@ import {
   type IsoDate,
   type StaffRole,
 } from '../domain/types.ts';
-import type { CaseAction } from '../domain/workflow.ts';
+import { DUE_SOON_WORKDAYS, type CaseAction } from '../domain/workflow.ts';
 import { enqueueMessage, rememberCaseCard, type OutboxContent } from '../lark/outbox.ts';
 import type { IncomingCardAction, IncomingMessage } from '../lark/normalize.ts';
 import type { NameResolver } from '../lark/names.ts';
@@ -72,7 +72,6 @@ const DESCRIPTIONS: Record<ChatCommand['type'], { description: string; group: st
   revoke: { description: '取消协调员或分管领导', group: '协调员', coordinatorOnly: true },
 };
 
-const DUE_SOON_WORKDAYS = 5;
 /** The same click on the same card again within this long is a double click: answered like the first, done once. */
 const DOUBLE_CLICK_MS = 5000;
 const LIST_LIMIT = 20;

@@ -479,6 +479,14 @@ function decideAdjustment(c: CaseState, a: Extract<CaseAction, { type: 'decide_a
   };
 }
 
+/** A case due within this many working days is "due soon" (待办 lists it, its card turns orange). */
+export const DUE_SOON_WORKDAYS = 5;
+
+/** Whether the reply clock of a case is running: not once replied (the rating clock runs then), closed or adjusted. */
+export function replyClockRunning(status: CaseStatus): boolean {
+  return status !== 'closed' && status !== 'adjusted' && status !== 'replied';
+}
+
 /** The buttons a case card offers in its current state (who may press them is checked on the click). */
 export function availableActions(
   c: CaseState,

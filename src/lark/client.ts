@@ -37,7 +37,8 @@ export interface LarkClient {
 }
 
 // Lark can invalidate a tenant token before it expires; the SDK keeps using its cached copy until told otherwise.
-const TOKEN_CODES = new Set([99991661, 99991663, 99991668]);
+/** Lark's answers for a tenant token that is invalid or expired: clear the cache and ask again. */
+export const TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991663, 99991668]);
 
 function isTokenError(err: unknown): boolean {
   const code = (err as { response?: { data?: { code?: unknown } } } | null)?.response?.data?.code;

@@ -5,6 +5,7 @@ import type { Db, DbOrTrx } from '../storage/database.ts';
 import type { OutboxRow } from '../storage/schema.ts';
 import type { OutboxContent } from './outbox.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { TOKEN_CODES } from './client.ts';
 
 // The one path by which Banli's messages reach Lark. Rows are claimed from the outbox with row locks that skip rows
 // another instance holds, so several instances can drain one database. Only the oldest pending row of each chat is
@@ -53,7 +54,6 @@ export type SendVerdict =
   | { kind: 'token'; reason: string; status?: number; code?: number }
   | { kind: 'permanent'; reason: string; status?: number; code?: number };
 
-const TOKEN_CODES = new Set([99991661, 99991663, 99991668]);
 const CHAT_LIMIT_CODE = 230020;
 const APP_LIMIT_CODE = 99991400;
 const RESET_HEADER = 'x-ogw-ratelimit-reset';
