@@ -179,10 +179,20 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('case_cards_case_idx').on('case_cards').column('case_id').execute();
+
+  await db.schema
+    .createTable('request_cards')
+    .addColumn('message_id', 'text', (c) => c.primaryKey())
+    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('extension', 'adjustment')`))
+    .addColumn('request_id', 'integer', (c) => c.notNull())
+    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    .execute();
+  await db.schema.createIndex('request_cards_request_idx').on('request_cards').columns(['kind', 'request_id']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   for (const t of [
+    'request_cards',
     'case_cards',
     'outbox',
     'processed_events',

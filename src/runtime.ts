@@ -2,15 +2,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from 'pino';
-import { buildCaseCard } from '../cards/index.ts';
-import { loadCaseCardView } from './cases/case.view.ts';
+import { buildCaseCard, buildRequestDecisionCard } from '../cards/index.ts';
+import { loadCaseCardView, loadRequestView } from './cases/case.view.ts';
 import { ChatHandler } from './chat/handler.ts';
 import type { Config } from './config.ts';
 import { createWorkCalendar, todayIn } from './domain/calendar.ts';
 import { createClocks, type Clocks } from './domain/clocks.ts';
 import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client.ts';
 import { NameResolver } from './lark/names.ts';
-import { enqueueCaseCardUpdates, rememberCaseCard } from './lark/outbox.ts';
+import { enqueueCaseCardUpdates, rememberCaseCard, rememberRequestCard } from './lark/outbox.ts';
 import { OutboxSender } from './lark/outbox-sender.ts';
 import { createDispatcher, webhookRouter } from './lark/webhook.ts';
 import { createLogger } from './logger.ts';
@@ -106,11 +106,16 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     db,
     client: larkClient.client,
     logger: logger.child({ component: 'outbox' }),
-    renderCaseCard: async (caseId, notice) => {
-      const view = await loadCaseCardView(db, caseId, viewContext(), notice);
+    renderCard: async (card) => {
+      if (card.kind === 'request_card') {
+        const view = await loadRequestView(db, card.requestKind, card.requestId, { clocks });
+        return view ? buildRequestDecisionCard(view) : null;
+      }
+      const view = await loadCaseCardView(db, card.caseId, viewContext(), card.notice);
       return view ? buildCaseCard(view) : null;
     },
-    onCaseCardSent: (trx, messageId, caseId, chatId) => rememberCaseCard(trx, messageId, caseId, chatId),
+    onCardSent: (trx, messageId, card, chatId) =>
+      card.kind === 'case_card' ? rememberCaseCard(trx, messageId, card.caseId, chatId) : rememberRequestCard(trx, messageId, card.requestKind, card.requestId),
     giveUpAfterMs: config.sendGiveUpMinutes * 60_000,
     clearTokenCache: () => larkClient.clearTokenCache(),
     ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}),

@@ -1,11 +1,9 @@
-import { buildRequestDecisionCard } from '../../cards/index.ts';
 import type { Clocks } from '../domain/clocks.ts';
 import { decide, type CaseAction, type Outcome } from '../domain/workflow.ts';
 import type { Actor, CaseState, IsoDate } from '../domain/types.ts';
-import { enqueueCaseCardUpdates, enqueueMessage } from '../lark/outbox.ts';
+import { enqueueCaseCardUpdates, enqueueMessage, enqueueRequestCardUpdates } from '../lark/outbox.ts';
 import type { Db, Trx } from '../storage/database.ts';
 import { applyDecision, coordinatorIds, loadCaseState, pendingRequestId, StaleCaseError } from './case.repository.ts';
-import { loadRequestView } from './case.view.ts';
 
 // Applying an action to a case: load it as it is now, let the workflow decide, and write the decision, its timeline
 // event, the card updates and the notifications in the caller's transaction.
@@ -55,6 +53,11 @@ export async function actOnCase(
   if (!outcome.ok) return { before, outcome };
   await applyDecision(trx, before, outcome, actor);
   await enqueueCaseCardUpdates(trx, caseId);
+  // A request decided (or withdrawn) here: every coordinator's copy of its decision card shows the outcome.
+  for (const e of outcome.effects) {
+    if (e.type === 'close_extension') await enqueueRequestCardUpdates(trx, 'extension', e.requestId);
+    if (e.type === 'close_adjustment') await enqueueRequestCardUpdates(trx, 'adjustment', e.requestId);
+  }
   await notify(trx, ctx, before, action, actor);
   return { before, outcome };
 }
@@ -66,11 +69,9 @@ async function notify(trx: Trx, ctx: CaseServiceContext, c: CaseState, action: C
     case 'request_adjustment': {
       const kind = action.type === 'request_extension' ? 'extension' : 'adjustment';
       const id = await pendingRequestId(trx, kind === 'extension' ? 'extension_requests' : 'adjustment_requests', c.id);
-      const view = id === undefined ? undefined : await loadRequestView(trx, kind, id, ctx);
-      if (!view) return;
-      const card = buildRequestDecisionCard(view);
+      if (id === undefined) return;
       for (const openId of await coordinatorIds(trx, ctx.adminOpenIds)) {
-        await enqueueMessage(trx, { openId }, { kind: 'card', card });
+        await enqueueMessage(trx, { openId }, { kind: 'request_card', requestKind: kind, requestId: id });
       }
       return;
     }

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, DbOrTrx } from '../storage/database.ts';
 import type { OutboxRow } from '../storage/schema.ts';
-import type { OutboxContent } from './outbox.ts';
+import type { LiveCard, OutboxContent } from './outbox.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { TOKEN_CODES } from './client.ts';
 
@@ -18,10 +18,10 @@ export interface OutboxSenderOptions {
   db: Db;
   client: lark.Client;
   logger: Logger;
-  /** A fresh card for the case, or null when the case no longer exists. */
-  renderCaseCard(caseId: number, notice?: string): Promise<object | null>;
-  /** called after a case card was created or replied, so later changes can patch it */
-  onCaseCardSent?(trx: DbOrTrx, messageId: string, caseId: number, chatId: string | null): Promise<void>;
+  /** A live card drawn fresh from the database, or null when what it shows no longer exists. */
+  renderCard(card: LiveCard): Promise<object | null>;
+  /** called after a live card was created or replied, in the transaction recording it, so later changes can patch it */
+  onCardSent?(trx: DbOrTrx, messageId: string, card: LiveCard, chatId: string | null): Promise<void>;
   /** default 30 min: then mark failed and log at error level */
   giveUpAfterMs?: number;
   /** default 5 */
@@ -159,6 +159,9 @@ function parseContent(raw: unknown): OutboxContent {
   if (c && typeof c === 'object') {
     if (c.kind === 'text' && typeof c.text === 'string') return { kind: 'text', text: c.text };
     if (c.kind === 'card' && c.card && typeof c.card === 'object') return { kind: 'card', card: c.card };
+    if (c.kind === 'request_card' && (c.requestKind === 'extension' || c.requestKind === 'adjustment') && Number.isInteger(c.requestId)) {
+      return { kind: 'request_card', requestKind: c.requestKind, requestId: c.requestId as number };
+    }
     if (c.kind === 'case_card' && Number.isInteger(c.caseId)) {
       return typeof c.notice === 'string'
         ? { kind: 'case_card', caseId: c.caseId as number, notice: c.notice }
@@ -196,8 +199,8 @@ export class OutboxSender {
   readonly #db: Db;
   readonly #client: lark.Client;
   readonly #log: Logger;
-  readonly #renderCaseCard: OutboxSenderOptions['renderCaseCard'];
-  readonly #onCaseCardSent: OutboxSenderOptions['onCaseCardSent'];
+  readonly #renderCard: OutboxSenderOptions['renderCard'];
+  readonly #onCardSent: OutboxSenderOptions['onCardSent'];
   readonly #clearTokenCache: OutboxSenderOptions['clearTokenCache'];
   readonly #giveUpAfterMs: number;
   readonly #pollIntervalMs: number;
@@ -220,8 +223,8 @@ export class OutboxSender {
     this.#db = opts.db;
     this.#client = opts.client;
     this.#log = opts.logger;
-    this.#renderCaseCard = opts.renderCaseCard;
-    this.#onCaseCardSent = opts.onCaseCardSent;
+    this.#renderCard = opts.renderCard;
+    this.#onCardSent = opts.onCardSent;
     this.#clearTokenCache = opts.clearTokenCache;
     this.#giveUpAfterMs = opts.giveUpAfterMs ?? 30 * 60_000;
     this.#pollIntervalMs = opts.pollIntervalMs ?? 500;
@@ -356,7 +359,7 @@ export class OutboxSender {
       const body = await this.#body(content);
       if (body === null) {
         await this.#markSent(row, superseded, { messageId: null, chatId: null }, content);
-        this.#log.info({ ...ctx, caseId: content.kind === 'case_card' ? content.caseId : undefined }, 'outbox: case is gone, card skipped');
+        this.#log.info({ ...ctx, card: content }, 'outbox: what the card showed is gone, card skipped');
         return 1 + superseded.length;
       }
       sent = await this.#sendRenewingToken(row, newest.msg_type, body, ctx);
@@ -392,8 +395,9 @@ export class OutboxSender {
         return JSON.stringify({ text: content.text.replace(/<(\/?at\b)/gi, '＜$1') });
       case 'card':
         return JSON.stringify(content.card);
-      case 'case_card': {
-        const card = await this.#renderCaseCard(content.caseId, content.notice);
+      case 'case_card':
+      case 'request_card': {
+        const card = await this.#renderCard(content);
         return card === null ? null : JSON.stringify(card);
       }
     }
@@ -474,8 +478,8 @@ export class OutboxSender {
       }
       // Another instance may have recorded this row already (our lock ran out); the card is remembered once.
       const firstRecord = Number(res.numUpdatedRows) === 1;
-      if (firstRecord && content.kind === 'case_card' && row.op !== 'patch' && sent.messageId && this.#onCaseCardSent) {
-        await this.#onCaseCardSent(trx, sent.messageId, content.caseId, sent.chatId);
+      if (firstRecord && (content.kind === 'case_card' || content.kind === 'request_card') && row.op !== 'patch' && sent.messageId && this.#onCardSent) {
+        await this.#onCardSent(trx, sent.messageId, content, sent.chatId);
       }
     });
   }

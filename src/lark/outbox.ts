@@ -6,10 +6,15 @@ import type { DbOrTrx } from '../storage/database.ts';
 // its messages commit together; the sender (outbox-sender.ts) delivers them.
 
 /** What an outbox row carries: a finished Lark content object, or a case card rendered fresh when it is sent. */
-export type OutboxContent =
-  | { kind: 'text'; text: string }
-  | { kind: 'card'; card: object }
-  | { kind: 'case_card'; caseId: number; notice?: string };
+export type OutboxContent = { kind: 'text'; text: string } | { kind: 'card'; card: object } | LiveCard;
+
+/**
+ * A card drawn from the database when it is sent, remembered by message id, and redrawn in place when what it shows
+ * changes: a case card, or a coordinator's decision card for an extension or adjustment request.
+ */
+export type LiveCard =
+  | { kind: 'case_card'; caseId: number; notice?: string }
+  | { kind: 'request_card'; requestKind: 'extension' | 'adjustment'; requestId: number };
 
 export type Target =
   | { chatId: string }
@@ -82,4 +87,39 @@ export async function rememberCaseCard(db: DbOrTrx, messageId: string, caseId: n
     .values({ message_id: messageId, case_id: caseId, chat_id: chatId })
     .onConflict((oc) => oc.column('message_id').doNothing())
     .execute();
+}
+
+/** Remembers a decision card, so that the decision (by any coordinator) or a withdrawal redraws every copy of it. */
+export async function rememberRequestCard(db: DbOrTrx, messageId: string, kind: 'extension' | 'adjustment', requestId: number): Promise<void> {
+  await db
+    .insertInto('request_cards')
+    .values({ message_id: messageId, kind, request_id: requestId })
+    .onConflict((oc) => oc.column('message_id').doNothing())
+    .execute();
+}
+
+/** Queues an in-place update of every decision card of a request. */
+export async function enqueueRequestCardUpdates(db: DbOrTrx, kind: 'extension' | 'adjustment', requestId: number): Promise<number> {
+  const cards = await db
+    .selectFrom('request_cards')
+    .select('message_id')
+    .where('kind', '=', kind)
+    .where('request_id', '=', requestId)
+    .where('created_at', '>', sql<Date>`now() - interval '14 days'`)
+    .execute();
+  for (const card of cards) {
+    await db
+      .insertInto('outbox')
+      .values({
+        uuid: randomUUID(),
+        op: 'patch',
+        patch_message_id: card.message_id,
+        chat_key: card.message_id,
+        msg_type: 'interactive',
+        content: JSON.stringify({ kind: 'request_card', requestKind: kind, requestId } satisfies OutboxContent),
+        case_id: null,
+      })
+      .execute();
+  }
+  return cards.length;
 }

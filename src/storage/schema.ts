@@ -155,6 +155,13 @@ export interface CaseCardsTable {
   created_at: Generated<Date>;
 }
 
+export interface RequestCardsTable {
+  message_id: string;
+  kind: 'extension' | 'adjustment';
+  request_id: number;
+  created_at: Generated<Date>;
+}
+
 export interface DB {
   users: UsersTable;
   user_roles: UserRolesTable;
@@ -169,6 +176,7 @@ export interface DB {
   processed_events: ProcessedEventsTable;
   outbox: OutboxTable;
   case_cards: CaseCardsTable;
+  request_cards: RequestCardsTable;
 }
 
 export type CaseRow = Selectable<CasesTable>;

@@ -68,6 +68,7 @@ describeOnBackends('chat flows: whole cases by message and by button', (backend)
       { caseNo: '20240573', fixedDueDate: '2024-03-27' },
       { caseNo: '20240574' },
       { caseNo: '20240575' },
+      { caseNo: '20240576' },
     ]);
   });
   afterAll(async () => {
@@ -328,6 +329,41 @@ describeOnBackends('chat flows: whole cases by message and by button', (backend)
     ]);
     const approvedNote = (await timelineOf(h, '20240565')).find((e) => e.type === 'extension_approved')?.note;
     expect(approvedNote).toBe('同意延期，答复期限由 2024-06-20 调整为 2024-07-31');
+  });
+
+  it('two coordinators get the decision card; when one decides, the other’s copy shows it; a reply withdraws a pending request', async () => {
+    await ask(h, USERS.admin, '设置 协调员 @钱领导', { mention: [USERS.leader] });
+    await ask(h, USERS.zhang, '认领 20240576');
+    await ask(h, USERS.zhang, '延期 20240576 2024-07-31 需跨部门协调');
+    const copyFor = (who: { openId: string }, text: string) =>
+      h.lark.waitFor(() => h.lark.sent.find((m) => m.receiveId === who.openId && m.msgType === 'interactive' && textOf(m.content as Card).includes(text)));
+    const adminCopy = await copyFor(USERS.admin, '20240576');
+    const leaderCopy = await copyFor(USERS.leader, '20240576');
+
+    // 钱领导 (now a coordinator too) approves on his copy; 赵协调's copy no longer offers 同意/不同意.
+    const approved = await click(h, USERS.leader, { messageId: leaderCopy.messageId, chatId: leaderCopy.chatId }, '同意', { decision_note: '' });
+    expect(approved.toast?.content).toBe('已同意延期，案件 20240576 答复期限调整为 2024-07-31。');
+    const adminSees = await waitForCardText(h, adminCopy.messageId, '已同意');
+    expect(adminSees).toContain('（钱领导）');
+    expect(labels(cardOnScreen(h, adminCopy.messageId))).toEqual([]);
+
+    // A second request is still pending when 张三 replies: both copies say it was withdrawn, with nobody's name on it.
+    await ask(h, USERS.zhang, '延期 20240576 2024-08-29 调研尚未完成');
+    const second = await copyFor(USERS.admin, '2024-08-29');
+    const secondLeader = await copyFor(USERS.leader, '2024-08-29');
+    await ask(h, USERS.zhang, '面商 20240576 电话 2024-03-22 代表认可办理思路');
+    expect((await ask(h, USERS.zhang, '答复 20240576 A 2024-03-22')).text).toContain('已登记案件 20240576 的答复');
+    for (const copy of [second, secondLeader]) {
+      const t = await waitForCardText(h, copy.messageId, '已撤销');
+      expect(t).toContain('已答复，申请自动撤销');
+      expect(labels(cardOnScreen(h, copy.messageId))).toEqual([]);
+    }
+    const rows = await db().selectFrom('extension_requests').select(['until_date', 'status', 'decided_by']).where('until_date', '=', '2024-08-29').execute();
+    expect(rows).toEqual([{ until_date: '2024-08-29', status: 'withdrawn', decided_by: null }]);
+    // Clicking 同意 on the withdrawn request now does nothing but say so.
+    const late = await postClick(h, USERS.admin, { messageId: second.messageId, chatId: second.chatId }, findButton(h.lark.sent.find((m) => m.messageId === second.messageId)!.content as Card, '同意').value, { decision_note: '' });
+    expect(late.toast?.type).toBe('error');
+    expect((await caseRow(h, '20240576')).reply_due_date).toBe('2024-07-31');
   });
 
   it('张三 hands 20240566 over to 李四 by the 转交 form, 李四 passes it on to 王五 by message, and each new handler is told privately', async () => {
