@@ -63,20 +63,7 @@ export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number): Promi
     .where('case_id', '=', caseId)
     .where('created_at', '>', sql<Date>`now() - interval '14 days'`)
     .execute();
-  for (const card of cards) {
-    await db
-      .insertInto('outbox')
-      .values({
-        uuid: randomUUID(),
-        op: 'patch',
-        patch_message_id: card.message_id,
-        chat_key: card.chat_id ?? card.message_id,
-        msg_type: 'interactive',
-        content: JSON.stringify({ kind: 'case_card', caseId } satisfies OutboxContent),
-        case_id: caseId,
-      })
-      .execute();
-  }
+  await enqueuePatches(db, cards, { kind: 'case_card', caseId });
   return cards.length;
 }
 
@@ -107,19 +94,24 @@ export async function enqueueRequestCardUpdates(db: DbOrTrx, kind: 'extension' |
     .where('request_id', '=', requestId)
     .where('created_at', '>', sql<Date>`now() - interval '14 days'`)
     .execute();
-  for (const card of cards) {
+  await enqueuePatches(db, cards.map((c) => ({ message_id: c.message_id, chat_id: null })), { kind: 'request_card', requestKind: kind, requestId });
+  return cards.length;
+}
+
+// Lark updates a message only within 14 days of sending it; the callers pick cards younger than that.
+async function enqueuePatches(db: DbOrTrx, cards: readonly { message_id: string; chat_id: string | null }[], card: LiveCard): Promise<void> {
+  for (const c of cards) {
     await db
       .insertInto('outbox')
       .values({
         uuid: randomUUID(),
         op: 'patch',
-        patch_message_id: card.message_id,
-        chat_key: card.message_id,
+        patch_message_id: c.message_id,
+        chat_key: c.chat_id ?? c.message_id,
         msg_type: 'interactive',
-        content: JSON.stringify({ kind: 'request_card', requestKind: kind, requestId } satisfies OutboxContent),
-        case_id: null,
+        content: JSON.stringify(card satisfies OutboxContent),
+        case_id: card.kind === 'case_card' ? card.caseId : null,
       })
       .execute();
   }
-  return cards.length;
 }
