@@ -33,12 +33,6 @@ export async function inCaseTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>)
   }
 }
 
-export interface ActResult {
-  outcome: Outcome;
-  /** The case before the action (undefined: no such case). */
-  before: CaseState | undefined;
-}
-
 /** Decides and, when allowed, applies one action; the caller owns the transaction (see inCaseTransaction). */
 export async function actOnCase(
   trx: Trx,
@@ -46,11 +40,11 @@ export async function actOnCase(
   caseId: number,
   action: CaseAction,
   actor: Actor,
-): Promise<ActResult> {
+): Promise<Outcome> {
   const before = await loadCaseState(trx, caseId);
-  if (!before) return { before, outcome: { ok: false, code: 'bad_input', message: '找不到该案件，可能已被删除。' } };
+  if (!before) return { ok: false, code: 'bad_input', message: '找不到该案件，可能已被删除。' };
   const outcome = decide(before, action, actor, ctx);
-  if (!outcome.ok) return { before, outcome };
+  if (!outcome.ok) return outcome;
   await applyDecision(trx, before, outcome, actor);
   await enqueueCaseCardUpdates(trx, caseId);
   // A request decided (or withdrawn) here: every coordinator's copy of its decision card shows the outcome.
@@ -59,7 +53,7 @@ export async function actOnCase(
     if (e.type === 'close_adjustment') await enqueueRequestCardUpdates(trx, 'adjustment', e.requestId);
   }
   await notify(trx, ctx, before, action, actor);
-  return { before, outcome };
+  return outcome;
 }
 
 /** Tells the people an action concerns who were not there to see it. */

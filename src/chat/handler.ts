@@ -197,7 +197,7 @@ export class ChatHandler {
         if ('answer' in found) return found.answer;
         const action = await this.actionOf(trx, cmd, chatUnit, names);
         if ('answer' in action) return action.answer;
-        const { outcome } = await actOnCase(trx, this.serviceContext(), found.row.id, action.action, actor);
+        const outcome = await actOnCase(trx, this.serviceContext(), found.row.id, action.action, actor);
         return text(outcome.message);
       }
     }
@@ -442,7 +442,7 @@ export class ChatHandler {
 
     // The clicked card is patched like every other card of the case: when the work outlasts Lark's 3 s, the answer
     // carries no card ("正在处理，卡片稍后自动更新"), and the patch is what keeps that promise.
-    const { outcome } = await actOnCase(trx, this.serviceContext(), row.id, action, actor);
+    const outcome = await actOnCase(trx, this.serviceContext(), row.id, action, actor);
     const toast = { type: outcome.ok ? ('success' as const) : ('error' as const), content: outcome.message };
     if (isDecision) {
       const kind = value.action.endsWith('extension') ? 'extension' : 'adjustment';

@@ -10,6 +10,7 @@
 import { addDays, isIsoDate } from '../domain/calendar.ts';
 import type { ContactMethod, Disclosure, IsoDate, Rating, StaffRole } from '../domain/types.ts';
 import { STAFF_ROLE_LABELS, disclosureFromLabel } from '../domain/types.ts';
+import { MAX_NOTE_LENGTH } from '../domain/workflow.ts';
 
 export interface CaseRef {
   /** The digits of the case number as typed; may be a suffix such as `562`, which the caller resolves. */
@@ -49,7 +50,6 @@ export interface ParseOptions {
   resultClasses?: readonly string[];
 }
 
-export const MAX_NOTE_CHARS = 1000;
 export const MAX_UNIT_CHARS = 50;
 // Real case numbers are around 8 digits; anything this long is a phone number or a slip of the keyboard.
 const MAX_CASE_DIGITS = 20;
@@ -276,7 +276,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
     const ref = leadingCase(args);
     const note = freeText(ctx, args, 1);
     if (note === '') reject('请写明进展内容。');
-    checkLength(note, MAX_NOTE_CHARS, '进展内容');
+    checkLength(note, MAX_NOTE_LENGTH, '进展内容');
     return { type: 'progress', case: ref, note };
   },
 
@@ -319,7 +319,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
       }
     }
     const note = noteFrom === undefined ? '' : freeTextFrom(ctx, noteFrom.start);
-    checkLength(note, MAX_NOTE_CHARS, '说明');
+    checkLength(note, MAX_NOTE_LENGTH, '说明');
     return { type: 'contact', case: ref, method, date: date ?? ctx.today, note };
   },
 
@@ -360,7 +360,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
   opinion: (args, ctx) => {
     const ref = leadingCase(args);
     const note = freeText(ctx, args, 1);
-    checkLength(note, MAX_NOTE_CHARS, '说明');
+    checkLength(note, MAX_NOTE_LENGTH, '说明');
     return { type: 'opinion', case: ref, note };
   },
 
@@ -385,7 +385,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
     if (until === null) reject(`“${display(tok)}”不是日期，请写明延期到哪一天，${DATE_EXAMPLES}。`);
     const reason = freeText(ctx, args, 2);
     if (reason === '') reject('请写明延期理由。');
-    checkLength(reason, MAX_NOTE_CHARS, '延期理由');
+    checkLength(reason, MAX_NOTE_LENGTH, '延期理由');
     return { type: 'extend', case: ref, until, reason };
   },
 
@@ -393,7 +393,7 @@ const COMMAND_PARSERS: Record<CommandType, CommandParser> = {
     const ref = leadingCase(args);
     const reason = freeText(ctx, args, 1);
     if (reason === '') reject('请写明申请调整的理由，如：不属于我局职责，建议由某某局办理。');
-    checkLength(reason, MAX_NOTE_CHARS, '调整理由');
+    checkLength(reason, MAX_NOTE_LENGTH, '调整理由');
     return { type: 'adjust', case: ref, reason };
   },
 

@@ -5,7 +5,6 @@ export type IsoDate = string;
 
 /** 类别: an NPC suggestion (建议) or a CPPCC proposal (提案). */
 export type CaseKind = '建议' | '提案';
-export const CASE_KINDS: readonly CaseKind[] = ['建议', '提案'];
 
 /** What the person who filed a case is called: 代表 for an NPC suggestion, 委员 for a CPPCC proposal. */
 export function proposerTitle(kind: CaseKind): '代表' | '委员' {
