@@ -118,6 +118,19 @@ export interface ExtensionRequestsTable extends RequestColumns {
 
 export type AdjustmentRequestsTable = RequestColumns;
 
+/** 回头看 of a B-class reply: checked (still in progress), kept (promise fulfilled, done), changed (promise adjusted and
+ *  explained to the deputy). */
+export interface FollowUpsTable {
+  id: Generated<number>;
+  case_id: number;
+  round: number;
+  outcome: 'checked' | 'kept' | 'changed';
+  follow_up_date: string;
+  note: string;
+  recorded_by: string;
+  recorded_at: Timestamp;
+}
+
 export interface ProcessedEventsTable {
   event_id: string;
   event_type: string;
@@ -177,6 +190,7 @@ export interface DB {
   outbox: OutboxTable;
   case_cards: CaseCardsTable;
   request_cards: RequestCardsTable;
+  follow_ups: FollowUpsTable;
 }
 
 export type CaseRow = Selectable<CasesTable>;
