@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { RATINGS, type Rating } from '../src/domain/types.ts';
 import { CASE_ACTIONS, type CaseAction } from './view-models.ts';
 
-/** Every value a button's callback can carry in `action`. */
+/** The case-card and decision-card actions (see CALLBACK_VALUES for every button value). */
 export type ActionName =
   | CaseAction
   | 'show'
@@ -28,49 +28,68 @@ export const ACTION_NAMES: readonly ActionName[] = [
   'refuse_adjustment',
 ];
 
-const DECISION_ACTIONS: readonly ActionName[] = [
+const DECISION_ACTIONS: readonly string[] = [
   'approve_extension',
   'refuse_extension',
   'approve_adjustment',
   'refuse_adjustment',
 ];
 
-/** What `behaviors[0].value` of every button holds; it comes back as `event.action.value`. */
-export interface CallbackValue {
-  action: ActionName;
-  caseId: number;
-  /** Only for action 'rate'. */
-  rating?: Rating;
-  /** Only for the approve_/refuse_ decisions. */
-  requestId?: number;
-}
-
 const positiveId = z.number().int().positive();
+const caseValue = <A extends string>(action: A) => z.strictObject({ action: z.literal(action), caseId: positiveId });
 
-export const callbackValueSchema = z
-  .strictObject({
-    action: z.enum(ACTION_NAMES as [ActionName, ...ActionName[]]),
-    caseId: positiveId,
-    rating: z.enum(RATINGS as [Rating, ...Rating[]]).optional(),
-    requestId: positiveId.optional(),
-  })
-  .superRefine((value, ctx) => {
-    if ((value.action === 'rate') !== (value.rating !== undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'rating is required for action "rate" and only for it', path: ['rating'] });
-    }
-    if (DECISION_ACTIONS.includes(value.action) !== (value.requestId !== undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'requestId is required for approve_/refuse_ actions and only for them',
-        path: ['requestId'],
-      });
-    }
-  });
+/**
+ * What `behaviors[0].value` of every button holds, by its `action`; it comes back as `event.action.value`. A value
+ * names what it acts on: a case for the case-card buttons, a request for the decision buttons; a button of another
+ * card (an import preview, a digest) carries whatever its action needs and need not name a case.
+ *
+ * To add a button: add its value schema here (and a handler in src/chat/card-actions/registry.ts).
+ */
+export const CALLBACK_VALUES = {
+  ...(Object.fromEntries(CASE_ACTIONS.filter((a) => a !== 'rate').map((a) => [a, caseValue(a)])) as {
+    [A in Exclude<CaseAction, 'rate'>]: ReturnType<typeof caseValue<A>>;
+  }),
+  rate: z.strictObject({ action: z.literal('rate'), caseId: positiveId, rating: z.enum(RATINGS as [Rating, ...Rating[]]) }),
+  show: caseValue('show'),
+  approve_extension: z.strictObject({ action: z.literal('approve_extension'), caseId: positiveId, requestId: positiveId }),
+  refuse_extension: z.strictObject({ action: z.literal('refuse_extension'), caseId: positiveId, requestId: positiveId }),
+  approve_adjustment: z.strictObject({ action: z.literal('approve_adjustment'), caseId: positiveId, requestId: positiveId }),
+  refuse_adjustment: z.strictObject({ action: z.literal('refuse_adjustment'), caseId: positiveId, requestId: positiveId }),
+} satisfies Record<string, z.ZodType<{ action: string }>>;
+
+export type CallbackAction = keyof typeof CALLBACK_VALUES;
+
+/** Any button value of ours, loosely typed for building and reading cards; handlers get CallbackValueOf<A>. */
+export interface CallbackValue {
+  action: CallbackAction;
+  caseId?: number;
+  rating?: Rating;
+  requestId?: number;
+  [field: string]: unknown;
+}
+/** The value of one action's buttons. */
+export type CallbackValueOf<A extends keyof typeof CALLBACK_VALUES> = z.infer<(typeof CALLBACK_VALUES)[A]>;
+
+/** Checks a button value against the schema of its action, naming the field at fault. */
+export const callbackValueSchema = z.unknown().superRefine((value, ctx) => {
+  const action = typeof value === 'object' && value !== null && 'action' in value ? value.action : undefined;
+  if (typeof action !== 'string' || !Object.hasOwn(CALLBACK_VALUES, action)) {
+    ctx.addIssue({ code: 'custom', message: `unknown button action; known: ${Object.keys(CALLBACK_VALUES).join(', ')}`, path: ['action'] });
+    return;
+  }
+  const parsed = (CALLBACK_VALUES as Record<string, z.ZodType>)[action]?.safeParse(value);
+  for (const issue of parsed?.error?.issues ?? []) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) });
+  }
+});
 
 /** The callback value of a clicked button, or null when it is not one of ours. */
 export function parseCallbackValue(value: unknown): CallbackValue | null {
-  const parsed = callbackValueSchema.safeParse(value);
-  return parsed.success ? (parsed.data as CallbackValue) : null;
+  if (typeof value !== 'object' || value === null || !('action' in value) || typeof value.action !== 'string') return null;
+  if (!Object.hasOwn(CALLBACK_VALUES, value.action)) return null;
+  const schema = (CALLBACK_VALUES as Record<string, z.ZodType<{ action: string }>>)[value.action];
+  const parsed = schema?.safeParse(value);
+  return parsed?.success ? (parsed.data as CallbackValue) : null;
 }
 
 /** The forms the cards carry, and the bare names of their fields (what the service reads). */
@@ -102,7 +121,7 @@ export function formContainerName(form: FormName): string {
 }
 
 /** The form whose submit button sends this action, or null for plain buttons. */
-export function formOfAction(action: ActionName): FormName | null {
+export function formOfAction(action: string): FormName | null {
   if (DECISION_ACTIONS.includes(action)) return 'decision';
   return action in FORM_FIELDS ? (action as FormName) : null;
 }
@@ -112,7 +131,7 @@ export function formOfAction(action: ActionName): FormName | null {
  * strings trimmed, dates cut to YYYY-MM-DD, empty and missing fields left out. `formValue` is the callback's
  * `event.action.form_value`.
  */
-export function readFormFields(action: ActionName, formValue: unknown): Record<string, string> {
+export function readFormFields(action: string, formValue: unknown): Record<string, string> {
   const form = formOfAction(action);
   if (form === null || typeof formValue !== 'object' || formValue === null) return {};
   const raw = formValue as Record<string, unknown>;

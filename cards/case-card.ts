@@ -2,7 +2,7 @@
 // facts, where the case stands, what is waiting for a decision, the history, and the actions the service offers.
 
 import { CONTACT_METHODS, DISCLOSURES, RATINGS, proposerTitle, repliesToDeputy, type Rating } from '../src/domain/types.ts';
-import { DUE_SOON_WORKDAYS } from '../src/domain/workflow.ts';
+import { isDueSoon } from '../src/domain/case-rules.ts';
 import { fieldName, formContainerName } from './callback.ts';
 import {
   BULLET,
@@ -45,7 +45,7 @@ export function caseTemplate(view: Pick<CaseCardView, 'status' | 'workdaysLeft'>
   if (view.status === 'adjusted') return 'grey';
   if (view.status === 'closed') return 'green';
   if (view.workdaysLeft !== null && view.workdaysLeft < 0) return 'red';
-  if (view.workdaysLeft !== null && view.workdaysLeft <= DUE_SOON_WORKDAYS) return 'orange';
+  if (isDueSoon(view.workdaysLeft)) return 'orange';
   if (view.status === 'unclaimed') return 'yellow';
   return 'blue';
 }
@@ -56,7 +56,7 @@ export function dueMarkdown(replyDueDate: string, workdaysLeft: number | null): 
   if (wording === '') return replyDueDate;
   const text = `${replyDueDate}（${wording}）`;
   if (workdaysLeft !== null && workdaysLeft < 0) return coloured(`**${text}**`, 'red');
-  if (workdaysLeft !== null && workdaysLeft <= DUE_SOON_WORKDAYS) return coloured(text, 'orange');
+  if (isDueSoon(workdaysLeft)) return coloured(text, 'orange');
   return text;
 }
 

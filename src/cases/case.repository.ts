@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Actor, CaseKind, CaseState, CaseStatus, Disclosure, OurRole, Person, StaffRole } from '../domain/types.ts';
+import { OPEN_STATUSES, REPLY_CLOCK_STATUSES } from '../domain/case-rules.ts';
 import type { CaseChange, Decision, Effect } from '../domain/workflow.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
@@ -36,6 +37,31 @@ export async function findCasesByNumber(db: DbOrTrx, digits: string): Promise<Ca
     .execute();
 }
 
+/** Someone's open cases (see OPEN_STATUSES), by due date. */
+export async function openCasesOf(db: DbOrTrx, handlerOpenId: string): Promise<CaseRow[]> {
+  return db
+    .selectFrom('cases')
+    .selectAll()
+    .where('handler_open_id', '=', handlerOpenId)
+    .where('status', 'in', [...OPEN_STATUSES])
+    .orderBy('reply_due_date')
+    .orderBy('case_no')
+    .execute();
+}
+
+/** Ids of someone's open cases. */
+export async function openCaseIdsOf(db: DbOrTrx, handlerOpenId: string): Promise<number[]> {
+  const rows = await db.selectFrom('cases').select('id').where('handler_open_id', '=', handlerOpenId).where('status', 'in', [...OPEN_STATUSES]).execute();
+  return rows.map((r) => r.id);
+}
+
+/** Cases whose reply clock runs, of one section (and those of no section yet), or of all when unit is null; by due date. */
+export async function casesWithReplyClock(db: DbOrTrx, unit: string | null): Promise<CaseRow[]> {
+  let q = db.selectFrom('cases').selectAll().where('status', 'in', [...REPLY_CLOCK_STATUSES]);
+  if (unit) q = q.where((eb) => eb.or([eb('unit', '=', unit), eb('unit', 'is', null)]));
+  return q.orderBy('reply_due_date').orderBy('case_no').execute();
+}
+
 export async function userNames(db: DbOrTrx, openIds: readonly string[]): Promise<Map<string, string>> {
   const ids = [...new Set(openIds.filter(Boolean))];
   if (ids.length === 0) return new Map();
@@ -48,6 +74,18 @@ export async function userNames(db: DbOrTrx, openIds: readonly string[]): Promis
 export async function rolesOf(db: DbOrTrx, openId: string): Promise<Set<StaffRole>> {
   const rows = await db.selectFrom('user_roles').select('role').where('open_id', '=', openId).execute();
   return new Set(rows.map((r) => r.role));
+}
+
+export async function grantRole(db: DbOrTrx, openId: string, role: StaffRole, grantedBy: string): Promise<void> {
+  await db
+    .insertInto('user_roles')
+    .values({ open_id: openId, role, granted_by: grantedBy })
+    .onConflict((oc) => oc.columns(['open_id', 'role']).doNothing())
+    .execute();
+}
+
+export async function revokeRole(db: DbOrTrx, openId: string, role: StaffRole): Promise<void> {
+  await db.deleteFrom('user_roles').where('open_id', '=', openId).where('role', '=', role).execute();
 }
 
 /** Makes sure a user row exists, keeping a newer name when one is given. */

@@ -17,7 +17,10 @@ import {
   type Rating,
 } from './types.ts';
 
-export const MAX_NOTE_LENGTH = 1000;
+import { MAX_NOTE_LENGTH, replyClockRunning } from './case-rules.ts';
+
+// Re-exported: the workflow's callers have always found these here.
+export { DUE_SOON_WORKDAYS, MAX_NOTE_LENGTH, replyClockRunning } from './case-rules.ts';
 
 export type CaseAction =
   | { type: 'claim'; chatUnit: string | null }
@@ -477,14 +480,6 @@ function decideAdjustment(c: CaseState, a: Extract<CaseAction, { type: 'decide_a
     event: { type: 'adjustment_approved', note: `同意调整，案件调整出本单位${a.note.trim() ? `：${a.note.trim()}` : ''}` },
     message: `已同意调整，案件 ${c.caseNo} 不再由本单位办理。`,
   };
-}
-
-/** A case due within this many working days is "due soon" (待办 lists it, its card turns orange). */
-export const DUE_SOON_WORKDAYS = 5;
-
-/** Whether the reply clock of a case is running: not once replied (the rating clock runs then), closed or adjusted. */
-export function replyClockRunning(status: CaseStatus): boolean {
-  return status !== 'closed' && status !== 'adjusted' && status !== 'replied';
 }
 
 /** The buttons a case card offers in its current state (who may press them is checked on the click). */
