@@ -116,12 +116,16 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     pollIntervalMs: 50,
     ...(today ? { now: () => new Date(`${today}T10:00:00+08:00`) } : {}),
   });
+  // In ws mode Lark pushes events down the service's own long connection; the harness waits until it is up.
+  const viaLongConnection = config.lark.mode === 'ws';
+  if (viaLongConnection) await lark.waitForLongConnection(1, 10_000);
   const events = createEventSender({
     url: `${service.url}/lark/webhook`,
     appId: lark.appId,
     verificationToken: config.lark.verificationToken,
     encryptKey: config.lark.encryptKey,
     emulator: lark,
+    ...(viaLongConnection ? { longConnection: lark } : {}),
   });
   return { service, lark, events, config, database: opts.database, stop: () => service.close() };
 }

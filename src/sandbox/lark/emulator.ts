@@ -16,6 +16,7 @@ import {
   LARK_CODES,
   type LarkCode,
 } from './codes.ts';
+import { LongConnectionServer, type ClientConfig, type PushResult } from './long-connection.ts';
 import { SlidingWindow } from './rate-limit.ts';
 
 export interface EmulatorUser {
@@ -37,6 +38,8 @@ export interface StartOptions {
   perAppQps?: number;
   /** 0 picks a free port. */
   port?: number;
+  /** The long connection's client settings (seconds), e.g. a short PingInterval for a keep-alive test. */
+  longConnection?: Partial<ClientConfig>;
 }
 
 /** How an injected failure answers. With none of status/code/networkError it only delays the request. */
@@ -99,6 +102,7 @@ export interface IncomingMessage {
 }
 
 export type Card = Record<string, unknown>;
+export type { ClientConfig, PushResult } from './long-connection.ts';
 
 export interface LarkEmulator {
   readonly url: string;
@@ -131,6 +135,17 @@ export interface LarkEmulator {
   p2pChatId(openId: string): string;
   recordIncoming(message: IncomingMessage): void;
   addUser(user: EmulatorUser): void;
+  /**
+   * Delivers a schema-2.0 event (a message or a card click) over the long connection to a connected WSClient and
+   * resolves with its acknowledgement, which carries the handler's answer.
+   */
+  pushEvent(event: object, timeoutMs?: number): Promise<PushResult>;
+  /** How many long-connection clients are connected. */
+  readonly longConnections: number;
+  /** Resolves once `count` long-connection clients are connected. */
+  waitForLongConnection(count?: number, timeoutMs?: number): Promise<void>;
+  /** Cuts every long connection (the clients reconnect by themselves). */
+  dropLongConnections(): void;
   close(): Promise<void>;
 }
 
@@ -270,6 +285,7 @@ class Emulator implements LarkEmulator {
   private latencyMs = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly longConnection: LongConnectionServer;
 
   constructor(opts: StartOptions) {
     // A fresh app id per emulator by default: the SDK caches tokens process-wide by app id, so two
@@ -283,6 +299,11 @@ class Emulator implements LarkEmulator {
     this.perAppQps = opts.perAppQps ?? 50;
     for (const user of opts.users ?? []) this.users.set(user.openId, user);
     this.userScopeDeclared = (opts.users ?? []).length > 0;
+    this.longConnection = new LongConnectionServer({
+      appId: this.appId,
+      appSecret: this.appSecret,
+      ...(opts.longConnection ? { clientConfig: opts.longConnection } : {}),
+    });
   }
 
   async start(port: number): Promise<void> {
@@ -299,12 +320,14 @@ class Emulator implements LarkEmulator {
     if (address === null || typeof address === 'string') throw new Error('emulator has no TCP address');
     this.server = server;
     this.url = `http://127.0.0.1:${address.port}`;
+    this.longConnection.attach(server, this.url);
   }
 
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.longConnection.close();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -341,6 +364,22 @@ class Emulator implements LarkEmulator {
 
   addUser(user: EmulatorUser): void {
     this.users.set(user.openId, user);
+  }
+
+  pushEvent(event: object, timeoutMs?: number): Promise<PushResult> {
+    return this.longConnection.push(event, timeoutMs);
+  }
+
+  get longConnections(): number {
+    return this.longConnection.connections;
+  }
+
+  waitForLongConnection(count?: number, timeoutMs?: number): Promise<void> {
+    return this.longConnection.waitForConnection(count, timeoutMs);
+  }
+
+  dropLongConnections(): void {
+    this.longConnection.dropConnections();
   }
 
   recordIncoming(message: IncomingMessage): void {
@@ -417,6 +456,9 @@ class Emulator implements LarkEmulator {
 
     app.post('/open-apis/auth/v3/tenant_access_token/internal', (req, res) => this.issueToken(req, res, 'tenant'));
     app.post('/open-apis/auth/v3/app_access_token/internal', (req, res) => this.issueToken(req, res, 'app'));
+
+    // The long connection's endpoint is authenticated by the app id and secret in its body, not by a token.
+    app.post('/callback/ws/endpoint', (req, res) => this.answer(res, 200, this.longConnection.endpoint(req.body)));
 
     app.use('/open-apis', (req, res, next) => this.authorize(req, res, next));
 

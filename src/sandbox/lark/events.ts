@@ -4,6 +4,7 @@
 
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from './emulator.ts';
+import type { PushResult } from './long-connection.ts';
 
 export interface SenderOptions {
   /** Banli's webhook, e.g. `http://127.0.0.1:PORT/lark/webhook`. */
@@ -17,6 +18,11 @@ export interface SenderOptions {
    * (Lark knows the messages in its chats; the emulator only knows what it is told).
    */
   emulator?: { recordIncoming(message: IncomingMessage): void };
+  /**
+   * Deliver over the long connection instead of posting to `url` (LARK_MODE=ws): events travel unencrypted inside
+   * the socket, and the answer is the one the client's ack frame carries.
+   */
+  longConnection?: { pushEvent(event: object): Promise<PushResult> };
 }
 
 export interface MentionSpec {
@@ -114,7 +120,8 @@ class Sender implements EventSender {
   }
 
   async urlVerification(challenge: string = hex(16)): Promise<Response> {
-    const [response] = await this.post({ challenge, token: this.token, type: 'url_verification' }, { unsigned: true });
+    // Lark checks a request URL over HTTP whatever the delivery mode, so this one never takes the long connection.
+    const [response] = await this.postHttp({ challenge, token: this.token, type: 'url_verification' }, { unsigned: true });
     return response as Response;
   }
 
@@ -193,6 +200,11 @@ class Sender implements EventSender {
   }
 
   async post(body: object, opts: PostOptions = {}): Promise<Response[]> {
+    if (this.opts.longConnection) return this.push(this.opts.longConnection, body, opts);
+    return this.postHttp(body, opts);
+  }
+
+  private async postHttp(body: object, opts: PostOptions): Promise<Response[]> {
     const key = this.opts.encryptKey;
     const plain = JSON.stringify(body);
     const raw = opts.rawBody ?? (key ? JSON.stringify({ encrypt: encryptForLark(key, plain) }) : plain);
@@ -215,6 +227,24 @@ class Sender implements EventSender {
     // Lark redelivers after the previous attempt, so the copies go one after another.
     for (let i = 0; i <= (opts.duplicates ?? 0); i++) {
       responses.push(await fetch(this.opts.url, { method: 'POST', headers, body: raw }));
+    }
+    return responses;
+  }
+
+  /** The long connection's delivery, answered as the webhook would be: 200 with the handler's JSON, or 500. */
+  private async push(lc: { pushEvent(event: object): Promise<PushResult> }, body: object, opts: PostOptions): Promise<Response[]> {
+    if (opts.rawBody !== undefined || opts.signature !== undefined || opts.unsigned) {
+      throw new Error('raw bodies and forged signatures exist only on the webhook, not on the long connection');
+    }
+    const responses: Response[] = [];
+    for (let i = 0; i <= (opts.duplicates ?? 0); i++) {
+      const ack = await lc.pushEvent(body);
+      responses.push(
+        new Response(JSON.stringify(ack.answer ?? {}), {
+          status: ack.code === 200 ? 200 : 500,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        }),
+      );
     }
     return responses;
   }
