@@ -39,6 +39,7 @@ describeOnBackends('transport: the long connection (LARK_MODE=ws)', (backend) =>
   });
 
   it('connects through the endpoint with the app credentials and serves no webhook', async () => {
+    await h.lark.waitForLongConnection(1, 10_000);
     expect(h.lark.longConnections).toBe(1);
     const endpointCalls = h.lark.requests.filter((r) => r.path === '/callback/ws/endpoint');
     expect(endpointCalls.map((r) => r.code)).toEqual([0]);

@@ -116,9 +116,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     pollIntervalMs: 50,
     ...(today ? { now: () => new Date(`${today}T10:00:00+08:00`) } : {}),
   });
-  // In ws mode Lark pushes events down the service's own long connection; the harness waits until it is up.
+  // In ws mode Lark pushes events down the service's own long connection (once the service has connected).
   const viaLongConnection = config.lark.mode === 'ws';
-  if (viaLongConnection) await lark.waitForLongConnection(1, 10_000);
   const events = createEventSender({
     url: `${service.url}/lark/webhook`,
     appId: lark.appId,

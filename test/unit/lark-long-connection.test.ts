@@ -145,7 +145,7 @@ describe('the emulator as Lark\'s long-connection gateway', () => {
   });
 
   it('after a cut the client fetches a new ticket and reconnects; with nobody connected a push fails loudly', async () => {
-    await expect(em.pushEvent({ schema: '2.0' })).rejects.toThrow(/no long-connection client/);
+    await expect(em.pushEvent({ schema: '2.0' }, 200)).rejects.toThrow(/no long-connection client/);
     connect();
     await em.waitForLongConnection();
     em.dropLongConnections();

@@ -4,6 +4,7 @@
 // `new lark.Client({ appId, appSecret, domain: emulator.url })`.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import express from 'express';
@@ -102,6 +103,35 @@ export interface IncomingMessage {
 }
 
 export type Card = Record<string, unknown>;
+
+/** A chat as Lark's client lists it (the sandbox's chat model; the API does not need it). */
+export interface ChatInfo {
+  chatId: string;
+  name: string;
+  chatType: 'group' | 'p2p';
+  /** open_ids of the people in it (the bot is always in). */
+  members: string[];
+}
+
+/** One message in a chat, from a person or from the bot, as the chat window shows it. */
+export interface ChatEntry {
+  messageId: string;
+  chatId: string;
+  /** The person who sent it; undefined for the bot. */
+  senderOpenId?: string;
+  msgType: string;
+  content: unknown;
+  createTime: number;
+  updateTime: number;
+  /** The message this one replies to. */
+  replyTo?: string;
+}
+
+/** What changed in a chat: a new message, or a card redrawn (patched, or replaced by a click's answer). */
+export interface ChatChange {
+  type: 'message' | 'update';
+  entry: ChatEntry;
+}
 export type { ClientConfig, PushResult } from './long-connection.ts';
 
 export interface LarkEmulator {
@@ -146,6 +176,16 @@ export interface LarkEmulator {
   waitForLongConnection(count?: number, timeoutMs?: number): Promise<void>;
   /** Cuts every long connection (the clients reconnect by themselves). */
   dropLongConnections(): void;
+  /** Adds or replaces a chat of the chat model. */
+  defineChat(chat: ChatInfo): void;
+  chats(): ChatInfo[];
+  users(): EmulatorUser[];
+  /** Every message of a chat, people's and the bot's, oldest first, each in its latest version. */
+  chatLog(chatId: string): ChatEntry[];
+  /** Calls `listener` for every new message and every card update until the returned function is called. */
+  onChange(listener: (change: ChatChange) => void): () => void;
+  /** Puts the card of a click's answer in place of the clicked card, as the Lark client does. */
+  applyCardAnswer(messageId: string, card: Card): void;
   close(): Promise<void>;
 }
 
@@ -156,6 +196,7 @@ interface StoredMessage {
   content: unknown;
   rawContent: string;
   fromThisApp: boolean;
+  senderOpenId?: string;
   createTime: number;
   updateTime: number;
   rootId?: string;
@@ -275,7 +316,7 @@ class Emulator implements LarkEmulator {
 
   private readonly perChatQps: number;
   private readonly perAppQps: number;
-  private readonly users = new Map<string, EmulatorUser>();
+  private readonly users_ = new Map<string, EmulatorUser>();
   private readonly userScopeDeclared: boolean;
   private readonly tokens = new Map<string, number>();
   private readonly messages = new Map<string, StoredMessage>();
@@ -286,6 +327,8 @@ class Emulator implements LarkEmulator {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly longConnection: LongConnectionServer;
+  private readonly chatModel = new Map<string, ChatInfo>();
+  private readonly changes = new EventEmitter();
 
   constructor(opts: StartOptions) {
     // A fresh app id per emulator by default: the SDK caches tokens process-wide by app id, so two
@@ -297,7 +340,7 @@ class Emulator implements LarkEmulator {
     this.tenantKey = opts.tenantKey ?? hex(8);
     this.perChatQps = opts.perChatQps ?? 5;
     this.perAppQps = opts.perAppQps ?? 50;
-    for (const user of opts.users ?? []) this.users.set(user.openId, user);
+    for (const user of opts.users ?? []) this.users_.set(user.openId, user);
     this.userScopeDeclared = (opts.users ?? []).length > 0;
     this.longConnection = new LongConnectionServer({
       appId: this.appId,
@@ -363,7 +406,7 @@ class Emulator implements LarkEmulator {
   }
 
   addUser(user: EmulatorUser): void {
-    this.users.set(user.openId, user);
+    this.users_.set(user.openId, user);
   }
 
   pushEvent(event: object, timeoutMs?: number): Promise<PushResult> {
@@ -382,20 +425,71 @@ class Emulator implements LarkEmulator {
     this.longConnection.dropConnections();
   }
 
+  defineChat(chat: ChatInfo): void {
+    this.chatModel.set(chat.chatId, { ...chat, members: [...chat.members] });
+  }
+
+  chats(): ChatInfo[] {
+    return [...this.chatModel.values()].map((c) => ({ ...c, members: [...c.members] }));
+  }
+
+  users(): EmulatorUser[] {
+    return [...this.users_.values()].map((u) => ({ ...u }));
+  }
+
+  chatLog(chatId: string): ChatEntry[] {
+    return [...this.messages.values()].filter((m) => m.chatId === chatId).map((m) => this.entryOf(m));
+  }
+
+  onChange(listener: (change: ChatChange) => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  applyCardAnswer(messageId: string, card: Card): void {
+    const stored = this.messages.get(messageId);
+    if (!stored || stored.msgType !== 'interactive') return;
+    stored.content = card;
+    stored.rawContent = JSON.stringify(card);
+    stored.updateTime = Date.now();
+    this.emitChange('update', stored);
+  }
+
+  private entryOf(m: StoredMessage): ChatEntry {
+    const entry: ChatEntry = {
+      messageId: m.messageId,
+      chatId: m.chatId,
+      msgType: m.msgType,
+      content: m.content,
+      createTime: m.createTime,
+      updateTime: m.updateTime,
+    };
+    if (m.senderOpenId !== undefined) entry.senderOpenId = m.senderOpenId;
+    if (m.parentId !== undefined) entry.replyTo = m.parentId;
+    return entry;
+  }
+
+  private emitChange(type: ChatChange['type'], m: StoredMessage): void {
+    this.changes.emit('change', { type, entry: this.entryOf(m) } satisfies ChatChange);
+  }
+
   recordIncoming(message: IncomingMessage): void {
     const now = Date.now();
     const content = message.content ?? {};
-    this.messages.set(message.messageId, {
+    const stored: StoredMessage = {
       messageId: message.messageId,
       chatId: message.chatId,
       msgType: message.msgType ?? 'text',
       content,
       rawContent: JSON.stringify(content),
       fromThisApp: false,
+      senderOpenId: message.senderOpenId,
       createTime: now,
       updateTime: now,
       patched: false,
-    });
+    };
+    this.messages.set(message.messageId, stored);
+    this.emitChange('message', stored);
   }
 
   p2pChatId(openId: string): string {
@@ -671,13 +765,14 @@ class Emulator implements LarkEmulator {
     stored.updateTime = Date.now();
     stored.patched = true;
     this.patches.push({ messageId, content, at: stored.updateTime });
+    this.emitChange('update', stored);
     this.answer(res, 200, { code: 0, msg: 'ok', data: {} });
   }
 
   private getUser(req: ExpressRequest, res: ExpressResponse): void {
     const id = String(req.params.user_id);
     const idType = typeof req.query.user_id_type === 'string' ? req.query.user_id_type : 'open_id';
-    const user = [...this.users.values()].find((u) => {
+    const user = [...this.users_.values()].find((u) => {
       const ids = this.userIds(u.openId);
       return idType === 'union_id' ? ids.unionId === id : idType === 'user_id' ? ids.userId === id : u.openId === id;
     });
@@ -738,7 +833,7 @@ class Emulator implements LarkEmulator {
     }
     if (type === 'open_id') {
       if (!id.startsWith('ou_')) throw new HttpFailure(LARK_CODES.invalidReceiveId);
-      if (this.userScopeDeclared && !this.users.has(id)) throw new HttpFailure(LARK_CODES.userUnavailable);
+      if (this.userScopeDeclared && !this.users_.has(id)) throw new HttpFailure(LARK_CODES.userUnavailable);
     }
     return this.p2pChatId(id);
   }
@@ -784,6 +879,7 @@ class Emulator implements LarkEmulator {
     if (m.parentId !== undefined) stored.parentId = m.parentId;
     if (m.threadId !== undefined) stored.threadId = m.threadId;
     this.messages.set(stored.messageId, stored);
+    this.emitChange('message', stored);
     return stored;
   }
 

@@ -169,11 +169,14 @@ export class LongConnectionServer {
 
   /**
    * Delivers one schema-2.0 event to a connected client (round robin, as Lark spreads events over an app's
-   * connections) and resolves with its ack; rejects when no client is connected or no ack comes in time.
+   * connections) and resolves with its ack; rejects when no client connects or no ack comes within `timeoutMs`.
    */
-  push(event: object, timeoutMs = 10_000): Promise<PushResult> {
+  async push(event: object, timeoutMs = 10_000): Promise<PushResult> {
+    // Lark keeps an event until a client of the app is connected; so does the emulator, for a while.
+    await this.waitForConnection(1, timeoutMs).catch(() => {
+      throw new Error('no long-connection client is connected');
+    });
     const open = this.clients.filter((c) => c.readyState === WebSocket.OPEN);
-    if (open.length === 0) return Promise.reject(new Error('no long-connection client is connected'));
     const client = open[this.next++ % open.length] as WebSocket;
     const messageId = `msg_${hex(12)}`;
     const frame: Frame = {
