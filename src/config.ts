@@ -126,6 +126,8 @@ const EnvSchema = z
 
     BANLI_EVENT_RETENTION_HOURS: positiveInt('BANLI_EVENT_RETENTION_HOURS', 72),
     BANLI_SEND_GIVE_UP_MINUTES: positiveInt('BANLI_SEND_GIVE_UP_MINUTES', 30),
+    BANLI_INBOX_LEASE_SECONDS: positiveInt('BANLI_INBOX_LEASE_SECONDS', 30),
+    BANLI_INBOX_ATTEMPTS: positiveInt('BANLI_INBOX_ATTEMPTS', 3),
   })
   .superRefine((env, ctx) => {
     if (env.LARK_MODE === 'ws' && (!env.LARK_APP_ID || !env.LARK_APP_SECRET)) {
@@ -177,6 +179,12 @@ export interface Config {
   maxRehandlings: number;
   eventRetentionHours: number;
   sendGiveUpMinutes: number;
+  inbox: {
+    /** How long an instance holds an event it works on without renewing: how soon another takes over a dead one's. */
+    leaseSeconds: number;
+    /** Attempts at a message before the sender is told it failed. */
+    attempts: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -227,5 +235,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRehandlings: e.BANLI_MAX_REHANDLINGS,
     eventRetentionHours: e.BANLI_EVENT_RETENTION_HOURS,
     sendGiveUpMinutes: e.BANLI_SEND_GIVE_UP_MINUTES,
+    inbox: { leaseSeconds: e.BANLI_INBOX_LEASE_SECONDS, attempts: e.BANLI_INBOX_ATTEMPTS },
   };
 }

@@ -12,6 +12,7 @@ import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client
 import { NameResolver } from './lark/names.ts';
 import { enqueueCaseCardUpdates, rememberCaseCard, rememberRequestCard } from './lark/outbox.ts';
 import { OutboxSender } from './lark/outbox-sender.ts';
+import { Inbox } from './inbox/inbox.ts';
 import { createDispatcher, webhookRouter } from './lark/webhook.ts';
 import { createLogger } from './logger.ts';
 import { createHttpApp } from './server.ts';
@@ -30,6 +31,7 @@ export interface Service {
   port: number;
   sender: OutboxSender;
   handler: ChatHandler;
+  inbox: Inbox;
   /** Stops taking requests, finishes work in flight, delivers nothing half-way, closes the database. */
   close(): Promise<void>;
 }
@@ -141,7 +143,16 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };
-  const dispatcher = createDispatcher({ handler, logger: logger.child({ component: 'dispatch' }), track });
+  const inbox = new Inbox({
+    db,
+    soleUser: database.kind === 'pglite',
+    handlers: handler,
+    logger: logger.child({ component: 'inbox' }),
+    leaseMs: config.inbox.leaseSeconds * 1000,
+    maxAttempts: config.inbox.attempts,
+    track,
+  });
+  const dispatcher = createDispatcher({ inbox });
 
   const routers = config.lark.mode === 'webhook'
     ? [webhookRouter({ dispatcher, encryptKey: config.lark.encryptKey, verificationToken: config.lark.verificationToken, logger, now: () => Date.now() })]
@@ -173,13 +184,15 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   }
 
   sender.start();
+  // What a previous run acknowledged and did not finish is handled first.
+  await inbox.start();
   void learnBot();
   const botTimer = setInterval(() => void learnBot(), 60_000);
   botTimer.unref();
   // Lark resends an unacknowledged event for hours; remembering each for a few days covers every resend.
   const pruneTimer = setInterval(() => {
-    const cutoff = new Date(now().getTime() - config.eventRetentionHours * 3600_000);
-    db.deleteFrom('processed_events').where('received_at', '<', cutoff).execute().catch((err: unknown) => logger.warn({ err }, 'pruning processed events failed'));
+    const cutoff = new Date(Date.now() - config.eventRetentionHours * 3600_000);
+    inbox.prune(cutoff).catch((err: unknown) => logger.warn({ err }, 'pruning the inbox failed'));
   }, 3600_000);
   pruneTimer.unref();
 
@@ -195,11 +208,12 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       server.closeIdleConnections();
       if (ws) ws.close({ force: true });
       await stopped;
+      await inbox.stop();
       await Promise.allSettled([...inFlight]);
       await sender.stop();
       await database.close();
       logger.info('banli stopped');
     })());
 
-  return { config, database, logger, clocks, url: `http://127.0.0.1:${port}`, port, sender, handler, close };
+  return { config, database, logger, clocks, url: `http://127.0.0.1:${port}`, port, sender, handler, inbox, close };
 }

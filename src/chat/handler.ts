@@ -1,20 +1,21 @@
 // The chat side's entry points: a message or a card click in, effects and answers out. One event is applied once:
-// it is marked processed in the same transaction as its effects and its answer. What each command or button does
+// the inbox hands each event over with a `settle` that finishes its inbox row in the same transaction as its effects
+// and its answer (an event that changes nothing needs no settle; the inbox finishes it). What each command or button does
 // lives in its own module (./registry.ts, ./card-actions/registry.ts); the steps around them in ./middleware.ts.
 
 import { parseCallbackValue, readFormFields } from '../../cards/callback.ts';
 import { chatUnit, ensureChat } from '../cases/chat.repository.ts';
 import { rolesOf, upsertUser } from '../cases/case.repository.ts';
 import { inCaseTransaction, type CaseServiceContext } from '../cases/case.service.ts';
-import { clickAlreadyAnswered, firstDelivery, markFailedDelivery, rememberClickAnswer, sameClickJustNow } from './processed.repository.ts';
 import type { Actor } from '../domain/types.ts';
 import { enqueueMessage } from '../lark/outbox.ts';
+import type { SettleClick, SettleMessage } from '../inbox/inbox.ts';
 import type { IncomingCardAction, IncomingMessage } from '../lark/normalize.ts';
 import type { Trx } from '../storage/database.ts';
 import type { CardResponse } from './card-actions/action.ts';
 import { cardActionOf } from './card-actions/registry.ts';
 import { text, type Answer, type ChatContext, type CommandContext } from './command.ts';
-import { clickKey, MESSAGE_MIDDLEWARE, runChain, type MessageTurn } from './middleware.ts';
+import { MESSAGE_MIDDLEWARE, runChain, type MessageTurn } from './middleware.ts';
 import { parseCommand } from './parse-command.ts';
 import { commandOf, COMMANDS } from './registry.ts';
 
@@ -43,14 +44,14 @@ export class ChatHandler {
     return { openId, name, roles };
   }
 
-  /** Handles one chat message event; safe to call again with the same event. */
-  async handleMessage(msg: IncomingMessage): Promise<void> {
+  /** Handles one chat message event; settles it in the transaction of its effects. */
+  async handleMessage(msg: IncomingMessage, settle: SettleMessage): Promise<void> {
     const turn: MessageTurn = { msg, chat: this.ctx, bot: undefined, body: msg.text, senderName: '' };
     let handled = false;
     await runChain(MESSAGE_MIDDLEWARE, turn, async () => {
       handled = true;
       await inCaseTransaction(this.ctx.db, async (trx) => {
-        if (!(await firstDelivery(trx, msg.eventId, 'im.message.receive_v1'))) return;
+        await settle(trx);
         await upsertUser(trx, { openId: msg.senderOpenId });
         await ensureChat(trx, msg.chatId);
         const answer =
@@ -91,17 +92,17 @@ export class ChatHandler {
     this.ctx.kick();
   }
 
-  /** After a message could not be handled: mark it handled (Lark will not resend it) and tell the sender. */
-  async reportFailure(msg: IncomingMessage): Promise<void> {
+  /** After a message could not be handled: settle it (it is not tried again) and tell the sender. */
+  async reportFailure(msg: IncomingMessage, settle: SettleMessage): Promise<void> {
     await this.ctx.db.transaction().execute(async (trx) => {
-      await markFailedDelivery(trx, msg.eventId, 'im.message.receive_v1');
+      await settle(trx);
       await enqueueMessage(trx, { replyTo: msg.messageId, chatId: msg.chatId }, text('抱歉，处理这条消息时出错了，没有做任何更改。请稍后重试；如仍失败请联系管理员。'));
     });
     this.ctx.kick();
   }
 
-  /** Handles one card click and answers within Lark's 3 seconds; a redelivered click gets the first answer again. */
-  async handleCardAction(a: IncomingCardAction): Promise<CardResponse> {
+  /** Handles one card click and returns its answer; settles it with that answer in the transaction of its effects. */
+  async handleCardAction(a: IncomingCardAction, settle: SettleClick): Promise<CardResponse> {
     const value = parseCallbackValue(a.value);
     const module = value ? cardActionOf(value.action) : undefined;
     if (!value || !module) return { toast: { type: 'error', content: '无法识别这个按钮，请发送案号重新获取卡片。' } };
@@ -109,10 +110,7 @@ export class ChatHandler {
     const name = await this.ctx.names.resolve(a.operatorOpenId, NAME_LOOKUP_LIMIT_MS);
     const names = new Map<string, string>();
     for (const openId of module.people?.(value, a, form) ?? []) names.set(openId, await this.ctx.names.resolve(openId, NAME_LOOKUP_LIMIT_MS));
-    const key = clickKey(a);
     const response = await inCaseTransaction(this.ctx.db, async (trx) => {
-      if (!(await firstDelivery(trx, a.eventId, 'card.action.trigger'))) return clickAlreadyAnswered(trx, a.eventId);
-      if (!(await sameClickJustNow(trx, key))) return clickAlreadyAnswered(trx, key);
       await upsertUser(trx, { openId: a.operatorOpenId });
       const r = await module.handle(value, {
         trx,
@@ -125,7 +123,8 @@ export class ChatHandler {
         form,
         names,
       });
-      await rememberClickAnswer(trx, [a.eventId, key], r);
+      // answeredInline false (a late or recovered click): the clicked card is patched like the others.
+      await settle(trx, r);
       return r;
     });
     this.ctx.kick();

@@ -1,9 +1,7 @@
 // Steps every incoming message or click goes through before (and around) its command or button, in the spirit of
 // bolt-js middleware: each gets the turn and `next`, and may stop the turn by not calling it.
 
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from '../lark/normalize.ts';
-import type { IncomingCardAction } from '../lark/normalize.ts';
 import type { ChatContext } from './command.ts';
 
 export type Middleware<T> = (turn: T, next: () => Promise<void>) => Promise<void>;
@@ -62,39 +60,3 @@ export const senderName: Middleware<MessageTurn> = async (turn, next) => {
 };
 
 export const MESSAGE_MIDDLEWARE: readonly Middleware<MessageTurn>[] = [ignoreSelf, onlyWhenMentioned, stripMentions, senderName];
-
-/** The same click on the same card again within this long is a double click: answered like the first, done once. */
-export const DOUBLE_CLICK_MS = 5000;
-
-/**
- * Lark gives each click its own event id, so a double click (or a form sent twice) arrives as two events. The key of
- * a click: the same person clicking the same button of the same card with the same form.
- */
-export function clickKey(a: IncomingCardAction): string {
-  const stable = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, stable(x)]))
-      : v;
-  return `click:${createHash('sha256').update(JSON.stringify(stable([a.operatorOpenId, a.messageId, a.value, a.formValue]))).digest('hex')}`;
-}
-
-/** Lark stops waiting for a click's answer after 3 s; the answer must be out before that. */
-export const CARD_ANSWER_BUDGET_MS = 2500;
-
-/** A click's answer if it comes within the budget, else `lateAnswer`; `onLate` gets the real answer when it comes. */
-export async function answerWithinBudget<R>(work: Promise<R>, lateAnswer: R, onLate: (answer: R) => Promise<void>, budgetMs = CARD_ANSWER_BUDGET_MS): Promise<R> {
-  let timer: NodeJS.Timeout | undefined;
-  let late = false;
-  const deadline = new Promise<R>((resolve) => {
-    timer = setTimeout(() => {
-      late = true;
-      resolve(lateAnswer);
-    }, budgetMs);
-  });
-  void work.then((r) => (late ? onLate(r) : undefined)).catch(() => undefined);
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -131,11 +131,21 @@ export interface FollowUpsTable {
   recorded_at: Timestamp;
 }
 
-export interface ProcessedEventsTable {
+/** Every verified Lark event, stored before Lark got its answer; handled_at NULL = still to do. */
+export interface InboxTable {
+  id: Generated<number>;
   event_id: string;
   event_type: string;
-  received_at: Timestamp;
-  response: Json<unknown> | null;
+  chat_key: string;
+  payload: Json<unknown>;
+  click_key: string | null;
+  received_at: Generated<Date>;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  attempts: Generated<number>;
+  handled_at: Date | null;
+  answer: Json<unknown> | null;
+  last_error: string | null;
 }
 
 export interface OutboxTable {
@@ -186,7 +196,7 @@ export interface DB {
   ratings: RatingsTable;
   extension_requests: ExtensionRequestsTable;
   adjustment_requests: AdjustmentRequestsTable;
-  processed_events: ProcessedEventsTable;
+  inbox: InboxTable;
   outbox: OutboxTable;
   case_cards: CaseCardsTable;
   request_cards: RequestCardsTable;
@@ -197,3 +207,4 @@ export type CaseRow = Selectable<CasesTable>;
 export type NewCase = Insertable<CasesTable>;
 export type CaseUpdate = Updateable<CasesTable>;
 export type OutboxRow = Selectable<OutboxTable>;
+export type InboxRow = Selectable<InboxTable>;

@@ -83,9 +83,10 @@ describeOnBackends('claim race: simultaneous clicks on 认领 of one case', (bac
     const claims = (await timelineOf(h, '20240562')).filter((e) => e.type === 'claimed');
     expect(claims).toEqual([{ type: 'claimed', actor: winner.openId, note: '认领了案件' }]);
     const processed = await h.service.database.db
-      .selectFrom('processed_events')
+      .selectFrom('inbox')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('event_type', '=', 'card.action.trigger')
+      .where('handled_at', 'is not', null)
       .executeTakeFirstOrThrow();
     expect(Number(processed.n)).toBe(CROWD.length);
 

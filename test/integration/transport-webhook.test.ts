@@ -16,7 +16,7 @@ async function caseRow(h: Harness, caseNo: string) {
   return h.service.database.db.selectFrom('cases').selectAll().where('case_no', '=', caseNo).executeTakeFirstOrThrow();
 }
 
-async function count(db: Db, table: 'processed_events' | 'outbox' | 'case_events'): Promise<number> {
+async function count(db: Db, table: 'inbox' | 'outbox' | 'case_events'): Promise<number> {
   const r = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(r.n);
 }
@@ -26,7 +26,7 @@ async function footprint(h: Harness) {
   const db = h.service.database.db;
   const cases = await db.selectFrom('cases').select(['case_no', 'status', 'handler_open_id', 'version']).orderBy('id').execute();
   return {
-    processedEvents: await count(db, 'processed_events'),
+    inbox: await count(db, 'inbox'),
     outbox: await count(db, 'outbox'),
     caseEvents: await count(db, 'case_events'),
     cases: JSON.stringify(cases),
@@ -43,7 +43,7 @@ async function replyTo(h: Harness, messageId: string, timeoutMs = 8000): Promise
 
 /**
  * A valid message that must be answered: once its answer is out, anything a refused request had set off would have
- * happened too. It adds one processed event, one outbox row and one message to the footprint.
+ * happened too. It adds one inbox row, one outbox row and one message to the footprint.
  */
 async function sentinel(h: Harness): Promise<void> {
   const spec = toBot(h, USERS.wang.openId, '啦啦啦');
@@ -59,7 +59,7 @@ async function botKnown(h: Harness): Promise<void> {
 }
 
 async function processed(db: Db, eventId: string) {
-  return db.selectFrom('processed_events').selectAll().where('event_id', '=', eventId).execute();
+  return db.selectFrom('inbox').selectAll().where('event_id', '=', eventId).where('handled_at', 'is not', null).execute();
 }
 
 describeOnBackends('transport: the webhook door (encrypted and signed)', (backend) => {
@@ -154,7 +154,7 @@ describeOnBackends('transport: the webhook door (encrypted and signed)', (backen
     await sentinel(h);
     const after = await footprint(h);
     // Exactly the sentinel's footprint: one processed event, one answer; no case changed, no card patched.
-    expect(after).toEqual({ ...before, processedEvents: before.processedEvents + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
+    expect(after).toEqual({ ...before, inbox: before.inbox + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
     for (const id of forgedIds) expect(await processed(h.service.database.db, id)).toEqual([]);
     const row = await caseRow(h, '20240562');
     expect(row.status).toBe('unclaimed');
@@ -211,7 +211,7 @@ describeOnBackends('transport: the webhook door (encrypted and signed)', (backen
 
     await sentinel(h);
     const after = await footprint(h);
-    expect(after).toEqual({ ...before, processedEvents: before.processedEvents + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
+    expect(after).toEqual({ ...before, inbox: before.inbox + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
 
     // A one-to-one message (always a command) whose content is not the JSON Lark promises: no command is read into it.
     const p2pChat = h.lark.p2pChatId(USERS.zhang.openId);
@@ -346,9 +346,9 @@ describeOnBackends('transport: the webhook door (encrypted and signed)', (backen
     const held = new Promise<void>((r) => (release = r));
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
-    // A refusal only reads the case, so what is held is the table every click writes first (its event id).
+    // A refusal only reads the case, so what is held is the users table every click writes first (the clicker).
     const holder = db.transaction().execute(async (trx) => {
-      await sql`lock table processed_events in share row exclusive mode`.execute(trx);
+      await sql`lock table users in share row exclusive mode`.execute(trx);
       locked();
       await held;
     });
@@ -463,7 +463,7 @@ describeOnBackends('transport: who the bot listens to (plaintext, token only)', 
     expect((await encrypted.message(spec3)).status).toBe(401);
 
     await sentinel(h);
-    expect(await footprint(h)).toEqual({ ...before, processedEvents: before.processedEvents + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
+    expect(await footprint(h)).toEqual({ ...before, inbox: before.inbox + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
     for (const s of [spec, spec2, spec3]) expect(await processed(h.service.database.db, s.eventId!)).toEqual([]);
     expect((await caseRow(h, '20240562')).status).toBe('unclaimed');
   });
@@ -475,10 +475,11 @@ describeOnBackends('transport: who the bot listens to (plaintext, token only)', 
     const fromBotInGroup = toBot(h, h.lark.botOpenId, '认领 20240562');
     for (const spec of [fromApp, fromBot, fromBotInGroup]) expect((await h.events.message(spec)).status).toBe(200);
     await sentinel(h);
-    expect(await footprint(h)).toEqual({ ...before, processedEvents: before.processedEvents + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
+    // Each is stored like any event (and finished at once); none of them does anything.
+    expect(await footprint(h)).toEqual({ ...before, inbox: before.inbox + 4, outbox: before.outbox + 1, sent: before.sent + 1 });
     for (const s of [fromApp, fromBot, fromBotInGroup]) {
       expect(h.lark.sent.filter((m) => m.replyTo === s.messageId)).toEqual([]);
-      expect(await processed(h.service.database.db, s.eventId!)).toEqual([]);
+      expect(await h.service.database.db.selectFrom('inbox').select('id').where('event_id', '=', s.eventId!).execute()).toHaveLength(1);
     }
   });
 
@@ -496,7 +497,7 @@ describeOnBackends('transport: who the bot listens to (plaintext, token only)', 
     };
     for (const spec of [plain, otherMention]) expect((await h.events.message(spec)).status).toBe(200);
     await sentinel(h);
-    expect(await footprint(h)).toEqual({ ...before, processedEvents: before.processedEvents + 1, outbox: before.outbox + 1, sent: before.sent + 1 });
+    expect(await footprint(h)).toEqual({ ...before, inbox: before.inbox + 3, outbox: before.outbox + 1, sent: before.sent + 1 });
     expect((await caseRow(h, '20240562')).status).toBe('unclaimed');
 
     // The same words to the bot in a one-to-one chat, no mention needed.

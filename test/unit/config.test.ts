@@ -33,6 +33,7 @@ describe('loadConfig defaults', () => {
       calendarOverrides: [],
       eventRetentionHours: 72,
       sendGiveUpMinutes: 30,
+      inbox: { leaseSeconds: 30, attempts: 3 },
     });
     expect(c.lark).toEqual({ appId: '', appSecret: '', verificationToken: '', encryptKey: '', domain: 'https://open.feishu.cn', mode: 'webhook' });
     expect(c.resultClasses).toEqual([
