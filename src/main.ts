@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from './config.ts';
-import { startService } from './runtime.ts';
+import { createLogger } from './logger.ts';
+import { startService, type Service } from './runtime.ts';
+import { startSandbox } from './sandbox/sandbox.ts';
 
 // `npm start`: configuration from the environment, then the service until SIGTERM/SIGINT.
 
@@ -14,7 +16,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const service = await startService(config);
+  let service: Service;
+  if (!config.lark.appId) {
+    // No Feishu app configured: start the sandbox, where the browser plays Feishu. Said first, so nobody misses it.
+    const logger = createLogger(config.logLevel);
+    const url = `http://localhost:${config.port}/sandbox`;
+    logger.info({ url }, `sandbox mode (LARK_APP_ID is not set): open ${url} to try Banli in a browser`);
+    service = (await startSandbox(config, { logger })).service;
+  } else {
+    service = await startService(config);
+  }
   const stop = (signal: string) => {
     service.logger.info({ signal }, 'shutting down');
     service.close().then(

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as lark from '@larksuiteoapi/node-sdk';
+import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { buildCaseCard, buildRequestDecisionCard } from '../cards/index.ts';
 import { loadCaseCardView, loadRequestView } from './cases/case.view.ts';
@@ -42,6 +43,8 @@ export interface StartOptions {
   now?: () => Date;
   /** Outbox polling interval (ms). */
   pollIntervalMs?: number;
+  /** More HTTP routes, served after /healthz and the webhook (the sandbox's page and API). */
+  routers?: Router[];
 }
 
 /** The clocks of the domain, from configuration. */
@@ -157,7 +160,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   const routers = config.lark.mode === 'webhook'
     ? [webhookRouter({ dispatcher, encryptKey: config.lark.encryptKey, verificationToken: config.lark.verificationToken, logger, now: () => Date.now() })]
     : [];
-  const app = createHttpApp({ database, logger, routers });
+  const app = createHttpApp({ database, logger, routers: [...routers, ...(opts.routers ?? [])] });
   const server = http.createServer(app);
   let stopping = false;
   // server.close() only drops the keep-alive connections idle at that moment; one whose request finishes later would

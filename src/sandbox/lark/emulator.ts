@@ -186,6 +186,10 @@ export interface LarkEmulator {
   onChange(listener: (change: ChatChange) => void): () => void;
   /** Puts the card of a click's answer in place of the clicked card, as the Lark client does. */
   applyCardAnswer(messageId: string, card: Card): void;
+  /** One message of any chat, in its latest version. */
+  messageEntry(messageId: string): ChatEntry | undefined;
+  /** Forgets every message and record (the chats and people stay): a fresh start for the sandbox. */
+  clearChats(): void;
   close(): Promise<void>;
 }
 
@@ -453,6 +457,17 @@ class Emulator implements LarkEmulator {
     stored.rawContent = JSON.stringify(card);
     stored.updateTime = Date.now();
     this.emitChange('update', stored);
+  }
+
+  messageEntry(messageId: string): ChatEntry | undefined {
+    const stored = this.messages.get(messageId);
+    return stored ? this.entryOf(stored) : undefined;
+  }
+
+  clearChats(): void {
+    this.messages.clear();
+    this.uuids.clear();
+    this.clearRecords();
   }
 
   private entryOf(m: StoredMessage): ChatEntry {
