@@ -126,6 +126,13 @@ function field(element, control, ctx) {
     wrap.append(label);
   }
   wrap.append(control);
+  // A hint about a missing value goes once the person fills it in.
+  const clear = () => {
+    wrap.classList.remove('invalid');
+    wrap.querySelector('.field-error')?.remove();
+  };
+  control.addEventListener('input', clear);
+  control.addEventListener('change', clear);
   control.dataset.fieldName = element.name;
   control.dataset.required = element.required ? '1' : '';
   control.dataset.placeholder = plainOf(element.placeholder);
