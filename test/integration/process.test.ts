@@ -46,7 +46,12 @@ async function portOf(r: Running, timeoutMs = 30_000): Promise<number> {
 
 describe('the service process on the embedded database', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'banli-process-'));
-  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  // Without LARK_APP_ID, npm start is the sandbox, which keeps its database beside the configured folder.
+  const sandboxDir = `${dataDir}-sandbox`;
+  afterAll(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(sandboxDir, { recursive: true, force: true });
+  });
 
   it('starts with no set-up, answers /healthz, refuses a second process on its folder, and stops cleanly on SIGTERM', async () => {
     const first = run(dataDir);
@@ -55,7 +60,10 @@ describe('the service process on the embedded database', () => {
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok', database: 'pglite' });
-      expect(fs.readFileSync(path.join(dataDir, 'banli.lock'), 'utf8').trim()).toBe(String(first.child.pid));
+      const firstLine = JSON.parse(first.output().split('\n')[0] ?? '{}') as { msg?: string };
+      expect(firstLine.msg).toMatch(/^sandbox mode .*http:\/\/localhost:0\/sandbox/);
+      expect((await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' })).headers.get('location')).toBe('/sandbox');
+      expect(fs.readFileSync(path.join(sandboxDir, 'banli.lock'), 'utf8').trim()).toBe(String(first.child.pid));
 
       const second = run(dataDir);
       expect(await second.exited).not.toBe(0);
@@ -64,7 +72,7 @@ describe('the service process on the embedded database', () => {
       first.child.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(first.output()).toContain('banli stopped');
-      expect(fs.existsSync(path.join(dataDir, 'banli.lock'))).toBe(false);
+      expect(fs.existsSync(path.join(sandboxDir, 'banli.lock'))).toBe(false);
     } finally {
       first.child.kill('SIGKILL');
     }
