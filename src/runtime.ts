@@ -11,7 +11,9 @@ import { createWorkCalendar, todayIn } from './domain/calendar.ts';
 import { createClocks, type Clocks } from './domain/clocks.ts';
 import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client.ts';
 import { NameResolver } from './lark/names.ts';
-import { enqueueCaseCardUpdates, rememberCaseCard, rememberRequestCard } from './lark/outbox.ts';
+import { rememberCaseCard, rememberRequestCard } from './lark/outbox.ts';
+import { openCaseIdsOf } from './cases/case.repository.ts';
+import { caseChanged } from './cases/case-changed.ts';
 import { OutboxSender } from './lark/outbox-sender.ts';
 import { Inbox } from './inbox/inbox.ts';
 import { createDispatcher, webhookRouter } from './lark/webhook.ts';
@@ -87,9 +89,10 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   let kickSender = () => {};
   // A name that arrives after a click was answered redraws the cards of the cases that person handles.
   const names = new NameResolver(db, config.lark.appId ? larkClient : null, logger, () => new Date(), async (openId) => {
-    const cases = await db.selectFrom('cases').select('id').where('handler_open_id', '=', openId).where('status', 'not in', ['closed', 'adjusted']).execute();
     await db.transaction().execute(async (trx) => {
-      for (const c of cases) await enqueueCaseCardUpdates(trx, c.id);
+      for (const caseId of await openCaseIdsOf(trx, openId)) {
+        await caseChanged(trx, { caseId, source: { kind: 'name', openId } });
+      }
     });
     kickSender();
   });

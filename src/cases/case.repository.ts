@@ -3,6 +3,7 @@ import type { Actor, CaseKind, CaseState, CaseStatus, Disclosure, OurRole, Perso
 import { OPEN_STATUSES, REPLY_CLOCK_STATUSES } from '../domain/case-rules.ts';
 import type { CaseChange, Decision, Effect } from '../domain/workflow.ts';
 import type { DbOrTrx } from '../storage/database.ts';
+import { loadCaseSnapshot, type Written } from './case-snapshot.ts';
 import type { CaseRow } from '../storage/schema.ts';
 
 // Rows are mapped to domain types here and only here. Repository functions never decide anything.
@@ -103,50 +104,7 @@ export async function upsertUser(db: DbOrTrx, person: { openId: string; name?: s
 
 /** The case as the workflow sees it, read inside the caller's transaction. */
 export async function loadCaseState(db: DbOrTrx, caseId: number): Promise<CaseState | undefined> {
-  const row = await findCaseRow(db, caseId);
-  if (!row) return undefined;
-  const [contacts, ratings, ext, adj] = await Promise.all([
-    db
-      .selectFrom('contacts')
-      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('contact_date').as('first')])
-      .where('case_id', '=', caseId)
-      .executeTakeFirstOrThrow(),
-    db.selectFrom('ratings').select((eb) => eb.fn.max('rated_date').as('last')).where('case_id', '=', caseId).executeTakeFirstOrThrow(),
-    db.selectFrom('extension_requests').selectAll().where('case_id', '=', caseId).where('status', '=', 'pending').executeTakeFirst(),
-    db.selectFrom('adjustment_requests').selectAll().where('case_id', '=', caseId).where('status', '=', 'pending').executeTakeFirst(),
-  ]);
-  const names = await userNames(db, [row.handler_open_id ?? '', ext?.requested_by ?? '', adj?.requested_by ?? '']);
-  const person = (id: string): Person => ({ openId: id, name: names.get(id) ?? unknownName(id) });
-  return {
-    id: row.id,
-    caseNo: row.case_no,
-    kind: row.kind as CaseKind,
-    role: row.role as OurRole,
-    status: row.status as CaseStatus,
-    handler: row.handler_open_id ? person(row.handler_open_id) : null,
-    round: row.round,
-    assignedDate: row.assigned_date,
-    replyDueDate: row.reply_due_date,
-    unit: row.unit,
-    disclosure: (row.disclosure as Disclosure | null) ?? null,
-    contactCount: Number(contacts.n),
-    firstContactDate: (contacts.first as string | null) ?? null,
-    lastRatedDate: (ratings.last as string | null) ?? null,
-    pendingExtension: ext
-      ? {
-          id: ext.id,
-          requestedBy: person(ext.requested_by),
-          requestedAt: ext.requested_at.toISOString(),
-          until: ext.until_date,
-          reason: ext.reason,
-          status: ext.status,
-        }
-      : null,
-    pendingAdjustment: adj
-      ? { id: adj.id, requestedBy: person(adj.requested_by), requestedAt: adj.requested_at.toISOString(), reason: adj.reason, status: adj.status }
-      : null,
-    version: row.version,
-  };
+  return (await loadCaseSnapshot(db, caseId))?.state;
 }
 
 function snapshot(c: CaseState, change: CaseChange): { before: Record<string, unknown>; after: Record<string, unknown> } {
@@ -171,45 +129,51 @@ function snapshot(c: CaseState, change: CaseChange): { before: Record<string, un
 
 /**
  * Writes a decision: the case row (only if its version is still the one decided on, else StaleCaseError), the
- * records it brings, and the timeline event. Call inside a transaction.
+ * records it brings, and the timeline event. Call inside a transaction. Returns the new version.
  */
 export async function applyDecision(db: DbOrTrx, c: CaseState, d: Decision, actor: Actor): Promise<number> {
-  const { change } = d;
-  // The handler column references users: someone handed a case before the bot ever met them needs a row first.
-  // Only the row: names are stored by whoever learned them (mentions, the contact API), never a placeholder.
-  if (change.handler) await upsertUser(db, { openId: change.handler.openId });
-  const updated = await db
-    .updateTable('cases')
-    .set({
-      ...(change.status !== undefined ? { status: change.status } : {}),
-      ...(change.handler !== undefined ? { handler_open_id: change.handler?.openId ?? null } : {}),
-      ...(change.round !== undefined ? { round: change.round } : {}),
-      ...(change.replyDueDate !== undefined ? { reply_due_date: change.replyDueDate } : {}),
-      ...(change.unit !== undefined ? { unit: change.unit } : {}),
-      version: sql<number>`version + 1`,
-      updated_at: new Date(),
-    })
-    .where('id', '=', c.id)
-    .where('version', '=', c.version)
-    .executeTakeFirst();
-  if (Number(updated.numUpdatedRows) !== 1) throw new StaleCaseError(c.id);
-  for (const e of d.effects) await writeEffect(db, c.id, e, actor);
-  const { before, after } = snapshot(c, change);
-  await db
-    .insertInto('case_events')
-    .values({
-      case_id: c.id,
-      actor_open_id: actor.openId,
-      type: d.event.type,
-      before: JSON.stringify(before),
-      after: JSON.stringify(after),
-      note: d.event.note,
-    })
-    .execute();
-  return c.version + 1;
+  return (await writeDecision(db, c, d, actor)).version;
 }
 
-async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor): Promise<void> {
+/** As applyDecision, telling what the writes produced (the timeline entry, the ids of requests opened). */
+export async function writeDecision(db: DbOrTrx, c: CaseState, d: Decision, actor: Actor): Promise<Written> {
+  const { change } = d;
+  const { before, after } = snapshot(c, change);
+  // One statement: the handler's users row (the column references users; someone handed a case before the bot ever
+  // met them needs a row first, and only the row: names are stored by whoever learned them, never a placeholder),
+  // the case row, and its timeline event, which is written only when the version still matched.
+  const handlerRow = change.handler
+    ? sql`, handler_row as (insert into users (open_id) values (${change.handler.openId}) on conflict (open_id) do nothing)`
+    : sql``;
+  const set = [
+    ...(change.status !== undefined ? [sql`status = ${change.status}`] : []),
+    ...(change.handler !== undefined ? [sql`handler_open_id = ${change.handler?.openId ?? null}`] : []),
+    ...(change.round !== undefined ? [sql`round = ${change.round}`] : []),
+    ...(change.replyDueDate !== undefined ? [sql`reply_due_date = ${change.replyDueDate}`] : []),
+    ...(change.unit !== undefined ? [sql`unit = ${change.unit}`] : []),
+    sql`version = version + 1`,
+    sql`updated_at = now()`,
+  ];
+  const result = await sql<{ id: string | number; at: Date; version: number }>`
+    with updated as (
+      update cases set ${sql.join(set)} where id = ${c.id} and version = ${c.version} returning id, version
+    )${handlerRow}
+    insert into case_events (case_id, actor_open_id, type, before, after, note)
+    select id, ${actor.openId}, ${d.event.type}, ${JSON.stringify(before)}::jsonb, ${JSON.stringify(after)}::jsonb, ${d.event.note} from updated
+    returning id, at, (select version from updated) as version`.execute(db);
+  const event = result.rows[0];
+  if (!event) throw new StaleCaseError(c.id);
+  const openedRequests: Written['openedRequests'] = {};
+  for (const e of d.effects) {
+    const id = await writeEffect(db, c.id, e, actor);
+    if (e.type === 'open_extension') openedRequests.extension = id;
+    if (e.type === 'open_adjustment') openedRequests.adjustment = id;
+  }
+  return { version: event.version, event: { id: Number(event.id), at: new Date(event.at) }, openedRequests };
+}
+
+/** Writes one record a decision brings; the id of a request it opens. */
+async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor): Promise<number | undefined> {
   switch (e.type) {
     case 'add_contact':
       await db
@@ -246,11 +210,12 @@ async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor)
         .execute();
       return;
     case 'open_extension': {
-      await db
+      const row = await db
         .insertInto('extension_requests')
         .values({ case_id: caseId, requested_by: actor.openId, reason: e.reason, status: 'pending', until_date: e.until, previous_due_date: e.previousDue })
-        .execute();
-      return;
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
     }
     case 'close_extension':
     case 'close_adjustment': {
@@ -263,9 +228,14 @@ async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor)
         .execute();
       return;
     }
-    case 'open_adjustment':
-      await db.insertInto('adjustment_requests').values({ case_id: caseId, requested_by: actor.openId, reason: e.reason, status: 'pending' }).execute();
-      return;
+    case 'open_adjustment': {
+      const row = await db
+        .insertInto('adjustment_requests')
+        .values({ case_id: caseId, requested_by: actor.openId, reason: e.reason, status: 'pending' })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    }
   }
 }
 

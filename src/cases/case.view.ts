@@ -1,10 +1,12 @@
 import type { CaseCardView, CaseListItemView, RequestDecisionView, TimelineEntryView } from '../../cards/view-models.ts';
 import type { Clocks } from '../domain/clocks.ts';
-import { availableActions, dissatisfiedReopens, replyClockRunning } from '../domain/workflow.ts';
-import { STATUS_LABELS, type CaseKind, type CaseStatus, type IsoDate, type OurRole, type Rating } from '../domain/types.ts';
+import { replyClockRunning } from '../domain/case-rules.ts';
+import { availableActions, dissatisfiedReopens } from '../domain/workflow.ts';
+import { STATUS_LABELS, type CaseKind, type CaseStatus, type IsoDate, type OurRole } from '../domain/types.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
-import { findCaseRow, loadCaseState, userNames } from './case.repository.ts';
+import { findCaseRow, userNames } from './case.repository.ts';
+import { loadCaseSnapshot, type CaseSnapshot } from './case-snapshot.ts';
 
 // Builds the view models the card builders lay out. Reads only; the decisions (what to offer) come from the domain.
 
@@ -15,8 +17,6 @@ export interface ViewContext {
   resultClasses: readonly { code: string; label: string }[];
   maxRehandlings: number;
 }
-
-const TIMELINE_LIMIT = 10;
 
 function formatAt(at: Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', {
@@ -37,27 +37,19 @@ export function daysLeft(row: Pick<CaseRow, 'status' | 'reply_due_date'>, today:
   return replyClockRunning(row.status as CaseStatus) ? clocks.workdaysLeft(today, row.reply_due_date) : null;
 }
 
-/** Everything a case card shows, read from the database. */
+/** Everything a case card shows, read from the database (one statement). */
 export async function loadCaseCardView(db: DbOrTrx, caseId: number, ctx: ViewContext, notice?: string): Promise<CaseCardView | undefined> {
-  const state = await loadCaseState(db, caseId);
-  const row = await findCaseRow(db, caseId);
-  if (!state || !row) return undefined;
-  const [contacts, replies, ratings, events, eventCount] = await Promise.all([
-    db.selectFrom('contacts').selectAll().where('case_id', '=', caseId).orderBy('contact_date', 'desc').orderBy('id', 'desc').limit(5).execute(),
-    db.selectFrom('replies').selectAll().where('case_id', '=', caseId).orderBy('round').execute(),
-    db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).orderBy('round').execute(),
-    db.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('id', 'desc').limit(TIMELINE_LIMIT).execute(),
-    db.selectFrom('case_events').select((eb) => eb.fn.countAll<number>().as('n')).where('case_id', '=', caseId).executeTakeFirstOrThrow(),
-  ]);
-  const names = await userNames(db, [...ratings.map((r) => r.entered_by), ...events.map((e) => e.actor_open_id ?? '')]);
-  const lastProgress = events.find((e) => e.type === 'progress');
-  const opinion = replies.find((r) => r.kind === 'opinion');
-  const timeline: TimelineEntryView[] = events.map((e) => ({
-    at: formatAt(e.at, ctx.timeZone),
-    actorName: e.actor_open_id ? (names.get(e.actor_open_id) ?? null) : null,
-    text: e.note ?? '',
-  }));
-  const hidden = Number(eventCount.n) - events.length;
+  const snapshot = await loadCaseSnapshot(db, caseId);
+  return snapshot ? caseCardView(snapshot, ctx, notice) : undefined;
+}
+
+/** The card's view of a case as a snapshot has it; no I/O. */
+export function caseCardView(s: CaseSnapshot, ctx: ViewContext, notice?: string): CaseCardView {
+  const { row, state } = s;
+  const lastProgress = s.events.find((e) => e.type === 'progress');
+  const opinion = s.replies.find((r) => r.kind === 'opinion');
+  const timeline: TimelineEntryView[] = s.events.map((e) => ({ at: formatAt(e.at, ctx.timeZone), actorName: e.actorName, text: e.note ?? '' }));
+  const hidden = s.eventCount - s.events.length;
   if (hidden > 0) timeline.push({ at: '', actorName: null, text: `另有 ${hidden} 条较早记录` });
   return {
     caseId: row.id,
@@ -78,15 +70,13 @@ export async function loadCaseCardView(db: DbOrTrx, caseId: number, ctx: ViewCon
     assignedDate: row.assigned_date,
     replyDueDate: row.reply_due_date,
     workdaysLeft: daysLeft(row, ctx.today, ctx.clocks),
-    lastProgress: lastProgress
-      ? { at: formatAt(lastProgress.at, ctx.timeZone), by: names.get(lastProgress.actor_open_id ?? '') ?? '系统', note: lastProgress.note ?? '' }
-      : null,
-    contacts: contacts.map((c) => ({ date: c.contact_date, method: c.method, who: c.who, note: c.note })),
-    replies: replies
+    lastProgress: lastProgress ? { at: formatAt(lastProgress.at, ctx.timeZone), by: lastProgress.actorName ?? '系统', note: lastProgress.note ?? '' } : null,
+    contacts: s.contacts.map((c) => ({ date: c.date, method: c.method, who: c.who, note: c.note })),
+    replies: s.replies
       .filter((r) => r.kind === 'reply')
-      .map((r) => ({ round: r.round, date: r.reply_date, resultClass: r.result_class ?? '', disclosure: r.disclosure ?? '' })),
-    opinion: opinion ? { date: opinion.reply_date, note: opinion.note } : null,
-    ratings: ratings.map((r) => ({ round: r.round, rating: r.rating as Rating, enteredBy: names.get(r.entered_by) ?? '' })),
+      .map((r) => ({ round: r.round, date: r.date, resultClass: r.resultClass ?? '', disclosure: r.disclosure ?? '' })),
+    opinion: opinion ? { date: opinion.date, note: opinion.note } : null,
+    ratings: s.ratings.map((r) => ({ round: r.round, rating: r.rating, enteredBy: r.enteredBy })),
     pendingExtension: state.pendingExtension
       ? {
           requestId: state.pendingExtension.id,

@@ -4,14 +4,14 @@
 // lives in its own module (./registry.ts, ./card-actions/registry.ts); the steps around them in ./middleware.ts.
 
 import { parseCallbackValue, readFormFields } from '../../cards/callback.ts';
-import { chatUnit, ensureChat } from '../cases/chat.repository.ts';
+import { chatUnit, ensureChat, operatorOf } from '../cases/chat.repository.ts';
 import { rolesOf, upsertUser } from '../cases/case.repository.ts';
 import { inCaseTransaction, type CaseServiceContext } from '../cases/case.service.ts';
-import type { Actor } from '../domain/types.ts';
-import { enqueueMessage } from '../lark/outbox.ts';
+import type { Actor, StaffRole } from '../domain/types.ts';
+import { enqueueCardPatch, enqueueMessage } from '../lark/outbox.ts';
 import type { SettleClick, SettleMessage } from '../inbox/inbox.ts';
 import type { IncomingCardAction, IncomingMessage } from '../lark/normalize.ts';
-import type { Trx } from '../storage/database.ts';
+import type { Db, Trx } from '../storage/database.ts';
 import type { CardResponse } from './card-actions/action.ts';
 import { cardActionOf } from './card-actions/registry.ts';
 import { text, type Answer, type ChatContext, type CommandContext } from './command.ts';
@@ -27,6 +27,11 @@ const NAME_LOOKUP_LIMIT_MS = 800;
 
 export class ChatHandler {
   constructor(private readonly ctx: ChatContext) {}
+
+  /** The same handler working through another Kysely instance (e.g. one with a query counter, in a test). */
+  withDb(db: Db): ChatHandler {
+    return new ChatHandler({ ...this.ctx, db });
+  }
 
   private serviceContext(): CaseServiceContext {
     return {
@@ -101,30 +106,39 @@ export class ChatHandler {
     this.ctx.kick();
   }
 
-  /** Handles one card click and returns its answer; settles it with that answer in the transaction of its effects. */
+  /**
+   * Handles one card click and returns its answer; settles it with that answer in the transaction of its effects.
+   * Lark redraws the clicked card from an answer it gets in time; when it does not (the click ran late, or is finished
+   * after a restart), the clicked card is patched in the same transaction.
+   */
   async handleCardAction(a: IncomingCardAction, settle: SettleClick): Promise<CardResponse> {
     const value = parseCallbackValue(a.value);
     const module = value ? cardActionOf(value.action) : undefined;
     if (!value || !module) return { toast: { type: 'error', content: '无法识别这个按钮，请发送案号重新获取卡片。' } };
     const form = readFormFields(value.action, a.formValue);
-    const name = await this.ctx.names.resolve(a.operatorOpenId, NAME_LOOKUP_LIMIT_MS);
+    // Read once, before the transaction: the contact API may be asked for a name, and no lock may wait on Lark.
+    const operator = await operatorOf(this.ctx.db, a.operatorOpenId, a.chatId);
+    const name = await this.ctx.names.resolveStored(a.operatorOpenId, operator.known ? operator : null, NAME_LOOKUP_LIMIT_MS);
     const names = new Map<string, string>();
     for (const openId of module.people?.(value, a, form) ?? []) names.set(openId, await this.ctx.names.resolve(openId, NAME_LOOKUP_LIMIT_MS));
+    const roles = new Set<StaffRole>(operator.roles);
+    if (this.ctx.adminOpenIds.includes(a.operatorOpenId)) roles.add('coordinator');
     const response = await inCaseTransaction(this.ctx.db, async (trx) => {
-      await upsertUser(trx, { openId: a.operatorOpenId });
+      if (!operator.known) await upsertUser(trx, { openId: a.operatorOpenId });
       const r = await module.handle(value, {
         trx,
         chat: this.ctx,
         today: this.ctx.today(),
         click: a,
-        actor: await this.actor(trx, a.operatorOpenId, name),
-        chatUnit: a.chatId ? await chatUnit(trx, a.chatId) : null,
+        actor: { openId: a.operatorOpenId, name, roles },
+        chatUnit: operator.chatUnit,
         service: this.serviceContext(),
         form,
         names,
       });
-      // answeredInline false (a late or recovered click): the clicked card is patched like the others.
-      await settle(trx, r);
+      const { answeredInline } = await settle(trx, r);
+      const card = answeredInline || !r.card ? null : module.lateCard?.(value);
+      if (card) await enqueueCardPatch(trx, a.messageId, a.chatId, card);
       return r;
     });
     this.ctx.kick();

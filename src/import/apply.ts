@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { caseChanged } from '../cases/case-changed.ts';
 import type { Clocks } from '../domain/clocks.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
@@ -196,6 +197,8 @@ export async function applyImportPlan(trx: DbOrTrx, plan: ImportPlan, actorOpenI
         note: `导入更新（${source} 第${item.row}行）：${item.changes.map((c) => `${c.label} ${fmt(c.before)} → ${fmt(c.after)}`).join('；')}`,
       })
       .execute();
+    // Live cards of the case show the new title, due date or role; a digest listing it is redrawn the same way.
+    await caseChanged(trx, { caseId: item.caseId, source: { kind: 'import', fields: item.changes.map((c) => c.field) } });
   }
 }
 

@@ -30,6 +30,12 @@ export class NameResolver {
    */
   async resolve(openId: string, timeLimitMs?: number): Promise<string> {
     const row = await this.db.selectFrom('users').select(['name', 'name_fetched_at']).where('open_id', '=', openId).executeTakeFirst();
+    return this.resolveStored(openId, row ?? null, timeLimitMs);
+  }
+
+  /** As resolve, for a caller that has already read the person's users row (`stored`; null when there is none). */
+  async resolveStored(openId: string, stored: { name: string | null; name_fetched_at: Date | null } | null, timeLimitMs?: number): Promise<string> {
+    const row = stored;
     const fresh = row?.name && row.name_fetched_at && this.now().getTime() - row.name_fetched_at.getTime() < REFRESH_MS;
     if (fresh && row?.name) return row.name;
     const lookup = this.lookUp(openId, row?.name ?? null);

@@ -52,19 +52,29 @@ export async function enqueueMessage(db: DbOrTrx, target: Target, content: Outbo
 }
 
 /**
- * Queues an in-place update of every card that shows this case. The clicked card is among them: its click answer may
- * have come back without a card (work that outlasted Lark's 3 s), and the patch is what brings it up to date.
+ * Queues an in-place update of every card that shows this case, in one statement. `answered` is a card Lark redraws
+ * from a click's answer: it is remembered (later changes patch it) but not patched now.
  */
-export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number): Promise<number> {
+export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number, answered?: { messageId: string; chatId: string | null }): Promise<void> {
+  const content = JSON.stringify({ kind: 'case_card', caseId } satisfies OutboxContent);
+  const remember = answered
+    ? sql`with remembered as (
+        insert into case_cards (message_id, case_id, chat_id) values (${answered.messageId}, ${caseId}, ${answered.chatId})
+        on conflict (message_id) do nothing)`
+    : sql``;
   // Lark updates a message only within 14 days of sending it; older cards are left as they are.
-  const cards = await db
-    .selectFrom('case_cards')
-    .select(['message_id', 'chat_id'])
-    .where('case_id', '=', caseId)
-    .where('created_at', '>', sql<Date>`now() - interval '14 days'`)
-    .execute();
-  await enqueuePatches(db, cards, { kind: 'case_card', caseId });
-  return cards.length;
+  await sql`${remember}
+    insert into outbox (uuid, op, patch_message_id, chat_key, msg_type, content, case_id)
+    select gen_random_uuid()::text, 'patch', message_id, coalesce(chat_id, message_id), 'interactive', ${content}::jsonb, ${caseId}
+    from case_cards
+    where case_id = ${caseId} and created_at > now() - interval '14 days'
+      ${answered ? sql`and message_id <> ${answered.messageId}` : sql``}
+    order by created_at, message_id`.execute(db);
+}
+
+/** Queues an in-place update of one card (a click's card whose answer came too late for Lark to redraw it). */
+export async function enqueueCardPatch(db: DbOrTrx, messageId: string, chatId: string | null, card: LiveCard): Promise<void> {
+  await enqueuePatches(db, [{ message_id: messageId, chat_id: chatId }], card);
 }
 
 /** Remembers that a message shows a case, so later changes update it in place. */

@@ -4,6 +4,7 @@ import type { CallbackAction, CallbackValueOf } from '../../../cards/callback.ts
 import type { CaseServiceContext } from '../../cases/case.service.ts';
 import type { Actor, IsoDate } from '../../domain/types.ts';
 import type { IncomingCardAction } from '../../lark/normalize.ts';
+import type { LiveCard } from '../../lark/outbox.ts';
 import type { Trx } from '../../storage/database.ts';
 import type { ChatContext } from '../command.ts';
 
@@ -38,6 +39,11 @@ export interface CardActionModule<A extends CallbackAction> {
    */
   people?(value: CallbackValueOf<A>, click: IncomingCardAction, form: Record<string, string>): string[];
   handle(value: CallbackValueOf<A>, ctx: ClickContext): Promise<CardResponse>;
+  /**
+   * The live card to patch the clicked card with when the answer came too late for Lark to redraw it (Lark showed
+   * "正在处理" instead). Without it, a late answer leaves the clicked card as it was.
+   */
+  lateCard?(value: CallbackValueOf<A>): LiveCard | null;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

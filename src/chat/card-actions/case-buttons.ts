@@ -77,4 +77,5 @@ export const caseButtons = defineCardAction<CaseCardAction>({
     if ('error' in action) return toastError(action.error);
     return actAndRedraw(ctx, value.caseId, action);
   },
+  lateCard: (value) => ({ kind: 'case_card', caseId: value.caseId }),
 });
