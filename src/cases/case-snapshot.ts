@@ -4,6 +4,7 @@
 
 import { sql } from 'kysely';
 import type { CaseKind, CaseState, CaseStatus, Disclosure, IsoDate, OurRole, Person, Rating } from '../domain/types.ts';
+import { peopleIn, type TimelineFact } from '../domain/timeline.ts';
 import type { Decision } from '../domain/workflow.ts';
 import type { Actor } from '../domain/types.ts';
 import type { DbOrTrx } from '../storage/database.ts';
@@ -19,7 +20,9 @@ export interface SnapshotEvent {
   id: number;
   at: Date;
   type: string;
-  note: string | null;
+  facts: TimelineFact;
+  /** Current names of the people the facts name, by open_id (when stored). */
+  names: Record<string, string>;
   actorOpenId: string | null;
   /** The stored name (or a placeholder); null when no one (the system) acted. */
   actorName: string | null;
@@ -47,7 +50,15 @@ interface SnapshotRow extends CaseRow {
   contacts_json: Array<{ id: number; contact_date: string; method: string; who: string; note: string }>;
   replies_json: Array<{ round: number; kind: 'reply' | 'opinion'; reply_date: string; result_class: string | null; disclosure: string | null; note: string }>;
   ratings_json: Array<{ round: number; rating: string; entered_by: string; entered_by_name: string | null }>;
-  events_json: Array<{ id: number; at: string; type: string; note: string | null; actor_open_id: string | null; actor_name: string | null }>;
+  events_json: Array<{
+    id: number;
+    at: string;
+    type: string;
+    facts: TimelineFact;
+    names: Record<string, string>;
+    actor_open_id: string | null;
+    actor_name: string | null;
+  }>;
   event_count: number;
   extension_json: { id: number; requested_by: string; requester_name: string | null; requested_at: string; until_date: string; reason: string; status: 'pending' } | null;
   adjustment_json: { id: number; requested_by: string; requester_name: string | null; requested_at: string; reason: string; status: 'pending' } | null;
@@ -74,7 +85,9 @@ export async function loadCaseSnapshot(db: DbOrTrx, caseId: number, opts: { lock
         select r.id, r.round, r.rating, r.entered_by, u.name as entered_by_name
         from ratings r left join users u on u.open_id = r.entered_by where r.case_id = c.id) x) as ratings_json,
       (select coalesce(json_agg(x order by x.id desc), '[]'::json) from (
-        select e.id, e.at, e.type, e.note, e.actor_open_id, u.name as actor_name
+        select e.id, e.at, e.type, e.facts, e.actor_open_id, u.name as actor_name,
+          (select coalesce(json_object_agg(p.open_id, p.name), '{}'::json) from users p
+            where p.name is not null and to_jsonb(p.open_id) in (select jsonb_path_query(e.facts, 'lax $.**.openId'))) as names
         from case_events e left join users u on u.open_id = e.actor_open_id where e.case_id = c.id
         order by e.id desc limit ${TIMELINE_LIMIT}) x) as events_json,
       (select count(*) from case_events where case_id = c.id)::int as event_count,
@@ -159,7 +172,8 @@ function snapshotOf(r: SnapshotRow): CaseSnapshot {
       id: Number(e.id),
       at: new Date(e.at),
       type: e.type,
-      note: e.note,
+      facts: e.facts,
+      names: e.names,
       actorOpenId: e.actor_open_id,
       actorName: e.actor_open_id ? nameOr(e.actor_open_id, e.actor_name) : null,
     })),
@@ -244,6 +258,14 @@ export function afterDecision(s: CaseSnapshot, d: Decision, actor: Actor, writte
         break;
     }
   }
-  const event: SnapshotEvent = { id: written.event.id, at: written.event.at, type: d.event.type, note: d.event.note, actorOpenId: actor.openId, actorName: actor.name };
+  const event: SnapshotEvent = {
+    id: written.event.id,
+    at: written.event.at,
+    type: d.event.type,
+    facts: d.event,
+    names: Object.fromEntries(peopleIn(d.event).map((p) => [p.openId, p.name])),
+    actorOpenId: actor.openId,
+    actorName: actor.name,
+  };
   return { row, state, contacts, replies, ratings, events: [event, ...s.events].slice(0, TIMELINE_LIMIT), eventCount: s.eventCount + 1 };
 }

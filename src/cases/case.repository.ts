@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Actor, CaseKind, CaseState, CaseStatus, Disclosure, OurRole, Person, StaffRole } from '../domain/types.ts';
 import { OPEN_STATUSES, REPLY_CLOCK_STATUSES } from '../domain/case-rules.ts';
+import type { TimelineFact } from '../domain/timeline.ts';
 import type { CaseChange, Decision, Effect } from '../domain/workflow.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import { loadCaseSnapshot, type Written } from './case-snapshot.ts';
@@ -158,8 +159,9 @@ export async function writeDecision(db: DbOrTrx, c: CaseState, d: Decision, acto
     with updated as (
       update cases set ${sql.join(set)} where id = ${c.id} and version = ${c.version} returning id, version
     )${handlerRow}
-    insert into case_events (case_id, actor_open_id, type, before, after, note)
-    select id, ${actor.openId}, ${d.event.type}, ${JSON.stringify(before)}::jsonb, ${JSON.stringify(after)}::jsonb, ${d.event.note} from updated
+    insert into case_events (case_id, actor_open_id, type, before, after, facts)
+    select id, ${actor.openId}, ${d.event.type}, ${JSON.stringify(before)}::jsonb, ${JSON.stringify(after)}::jsonb, ${JSON.stringify(d.event)}::jsonb
+    from updated
     returning id, at, (select version from updated) as version`.execute(db);
   const event = result.rows[0];
   if (!event) throw new StaleCaseError(c.id);
@@ -237,6 +239,24 @@ async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor)
       return row.id;
     }
   }
+}
+
+/** Adds an entry to a case's timeline (for changes outside the workflow, e.g. an import). */
+export async function appendTimeline(
+  db: DbOrTrx,
+  entry: { caseId: number; actorOpenId: string | null; facts: TimelineFact; before?: Record<string, unknown> | null; after?: Record<string, unknown> | null },
+): Promise<void> {
+  await db
+    .insertInto('case_events')
+    .values({
+      case_id: entry.caseId,
+      actor_open_id: entry.actorOpenId,
+      type: entry.facts.type,
+      before: entry.before ? JSON.stringify(entry.before) : null,
+      after: entry.after ? JSON.stringify(entry.after) : null,
+      facts: JSON.stringify(entry.facts),
+    })
+    .execute();
 }
 
 /** The id of the request an effect opened (for sending the decision card), read back inside the transaction. */

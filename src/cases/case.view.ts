@@ -6,7 +6,8 @@ import { STATUS_LABELS, type CaseKind, type CaseStatus, type IsoDate, type OurRo
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
 import { findCaseRow, userNames } from './case.repository.ts';
-import { loadCaseSnapshot, type CaseSnapshot } from './case-snapshot.ts';
+import { loadCaseSnapshot, type CaseSnapshot, type SnapshotEvent } from './case-snapshot.ts';
+import { timelineLine } from '../domain/timeline.ts';
 
 // Builds the view models the card builders lay out. Reads only; the decisions (what to offer) come from the domain.
 
@@ -43,12 +44,17 @@ export async function loadCaseCardView(db: DbOrTrx, caseId: number, ctx: ViewCon
   return snapshot ? caseCardView(snapshot, ctx, notice) : undefined;
 }
 
+/** A timeline entry's line, naming people by their current names. */
+function lineOf(e: SnapshotEvent): string {
+  return timelineLine(e.facts, (p) => e.names[p.openId] ?? p.name);
+}
+
 /** The card's view of a case as a snapshot has it; no I/O. */
 export function caseCardView(s: CaseSnapshot, ctx: ViewContext, notice?: string): CaseCardView {
   const { row, state } = s;
   const lastProgress = s.events.find((e) => e.type === 'progress');
   const opinion = s.replies.find((r) => r.kind === 'opinion');
-  const timeline: TimelineEntryView[] = s.events.map((e) => ({ at: formatAt(e.at, ctx.timeZone), actorName: e.actorName, text: e.note ?? '' }));
+  const timeline: TimelineEntryView[] = s.events.map((e) => ({ at: formatAt(e.at, ctx.timeZone), actorName: e.actorName, text: lineOf(e) }));
   const hidden = s.eventCount - s.events.length;
   if (hidden > 0) timeline.push({ at: '', actorName: null, text: `另有 ${hidden} 条较早记录` });
   return {
@@ -70,7 +76,7 @@ export function caseCardView(s: CaseSnapshot, ctx: ViewContext, notice?: string)
     assignedDate: row.assigned_date,
     replyDueDate: row.reply_due_date,
     workdaysLeft: daysLeft(row, ctx.today, ctx.clocks),
-    lastProgress: lastProgress ? { at: formatAt(lastProgress.at, ctx.timeZone), by: lastProgress.actorName ?? '系统', note: lastProgress.note ?? '' } : null,
+    lastProgress: lastProgress ? { at: formatAt(lastProgress.at, ctx.timeZone), by: lastProgress.actorName ?? '系统', note: lineOf(lastProgress) } : null,
     contacts: s.contacts.map((c) => ({ date: c.date, method: c.method, who: c.who, note: c.note })),
     replies: s.replies
       .filter((r) => r.kind === 'reply')

@@ -3,6 +3,7 @@
 // the decision (case row, timeline event, records, messages) in one transaction; Lark only carries it.
 
 import type { Clocks } from './clocks.ts';
+import type { TimelineFact } from './timeline.ts';
 import {
   isCoordinator,
   proposerTitle,
@@ -71,9 +72,8 @@ export interface Decision {
   ok: true;
   change: CaseChange;
   effects: Effect[];
-  /** The timeline event: its type, and a Chinese line saying what happened (the actor is shown beside it, so the
-   *  note names only the other people involved). */
-  event: { type: string; note: string | null };
+  /** The timeline event, as typed facts (rendered to a Chinese line when shown: see timeline.ts). */
+  event: TimelineFact;
   /** What to tell the actor (Chinese). */
   message: string;
 }
@@ -199,7 +199,7 @@ function claim(c: CaseState, chatUnit: string | null, actor: Actor): Outcome {
     ok: true,
     change,
     effects: [],
-    event: { type: 'claimed', note: '认领了案件' },
+    event: { type: 'claimed' },
     message: `已认领案件 ${c.caseNo}，答复期限 ${c.replyDueDate}。`,
   };
 }
@@ -216,7 +216,7 @@ function release(c: CaseState, actor: Actor): Outcome {
     ok: true,
     change: { status: 'unclaimed', handler: null },
     effects: [],
-    event: { type: 'released', note: byOther ? `取消了${c.handler.name}的认领` : '放弃了案件' },
+    event: byOther ? { type: 'released', from: c.handler } : { type: 'released' },
     message: `案件 ${c.caseNo} 已退回待认领。`,
   };
 }
@@ -231,7 +231,7 @@ function handover(c: CaseState, to: Person, actor: Actor): Outcome {
       ok: true,
       change: { status: handlingStatus(c), handler: to },
       effects: [],
-      event: { type: 'handed_over', note: `指定${to.name}承办` },
+      event: { type: 'handed_over', to, assigned: true },
       message: `已指定${to.name}承办案件 ${c.caseNo}。`,
     };
   }
@@ -242,10 +242,7 @@ function handover(c: CaseState, to: Person, actor: Actor): Outcome {
     ok: true,
     change: { handler: to },
     effects: [],
-    event: {
-      type: 'handed_over',
-      note: isHandler(c, actor) ? `将案件转交给${to.name}` : `将案件由${c.handler.name}转交给${to.name}`,
-    },
+    event: isHandler(c, actor) ? { type: 'handed_over', to } : { type: 'handed_over', to, from: c.handler },
     message: `已将案件 ${c.caseNo} 转交给${to.name}。`,
   };
 }
@@ -278,7 +275,7 @@ function contact(c: CaseState, a: Extract<CaseAction, { type: 'contact' }>, acto
     ok: true,
     change,
     effects: [{ type: 'add_contact', round: c.round, date: a.date, method: a.method, who: a.who.trim(), note: a.note.trim() }],
-    event: { type: 'contacted', note: `${a.date} ${a.method}沟通${a.who.trim() ? `（${a.who.trim()}）` : ''}${a.note.trim() ? `：${a.note.trim()}` : ''}` },
+    event: { type: 'contacted', date: a.date, method: a.method, who: a.who.trim(), note: a.note.trim() },
     message: `已登记案件 ${c.caseNo} 与${deputy(c)}的沟通情况（${a.method}，${a.date}）。`,
   };
 }
@@ -312,7 +309,7 @@ function reply(c: CaseState, a: Extract<CaseAction, { type: 'reply' }>, actor: A
       { type: 'add_reply', round: c.round, date: a.date, resultClass: a.resultClass, disclosure, dueDate: c.replyDueDate },
       ...withdrawRequests(c, '已答复，申请自动撤销'),
     ],
-    event: { type: 'replied', note: `${c.round > 1 ? '再次' : ''}答复${deputy(c)}：${a.resultClass}类，${disclosure}，答复日期 ${a.date}` },
+    event: { type: 'replied', kind: c.kind, round: c.round, resultClass: a.resultClass, disclosure, date: a.date },
     message: `已登记案件 ${c.caseNo} 的答复（${a.resultClass}类，${a.date}），请在${deputy(c)}评价后录入评价。`,
   };
 }
@@ -330,7 +327,7 @@ function opinion(c: CaseState, a: Extract<CaseAction, { type: 'opinion' }>, acto
     ok: true,
     change: { status: 'closed' },
     effects: [{ type: 'add_opinion', round: c.round, date: a.date, note: a.note.trim(), dueDate: c.replyDueDate }, ...withdrawRequests(c, '已报送会办意见，申请自动撤销')],
-    event: { type: 'opinion_sent', note: `已向主办单位报送会办意见${a.note.trim() ? `：${a.note.trim()}` : ''}` },
+    event: { type: 'opinion_sent', note: a.note.trim() },
     message: `已登记案件 ${c.caseNo} 的会办意见报送，案件办结。`,
   };
 }
@@ -362,7 +359,7 @@ function rate(c: CaseState, rating: Rating, actor: Actor, ctx: WorkflowContext):
       ok: true,
       change: { status: 'rehandling', round: c.round + 1, replyDueDate: due },
       effects,
-      event: { type: 'rated', note: `${deputy(c)}评价：不满意，案件重新办理，再次答复期限 ${due}` },
+      event: { type: 'rated', kind: c.kind, rating, reopenedUntil: due },
       message: `已录入评价“不满意”。案件 ${c.caseNo} 重新办理，请于 ${due} 前再次答复。`,
     };
   }
@@ -370,7 +367,7 @@ function rate(c: CaseState, rating: Rating, actor: Actor, ctx: WorkflowContext):
     ok: true,
     change: { status: 'closed' },
     effects,
-    event: { type: 'rated', note: `${deputy(c)}评价：${rating}` },
+    event: { type: 'rated', kind: c.kind, rating },
     message: `已录入评价“${rating}”，案件 ${c.caseNo} 办结。`,
   };
 }
@@ -393,7 +390,7 @@ function requestExtension(c: CaseState, a: Extract<CaseAction, { type: 'request_
     ok: true,
     change: {},
     effects: [{ type: 'open_extension', until: a.until, previousDue: c.replyDueDate, reason: a.reason.trim() }],
-    event: { type: 'extension_requested', note: `申请延期至 ${a.until}：${a.reason.trim()}` },
+    event: { type: 'extension_requested', until: a.until, reason: a.reason.trim() },
     message: `已提交案件 ${c.caseNo} 延期至 ${a.until} 的申请，等待协调员审批。`,
   };
 }
@@ -409,7 +406,7 @@ function decideExtension(c: CaseState, a: Extract<CaseAction, { type: 'decide_ex
       ok: true,
       change: {},
       effects: [{ type: 'close_extension', requestId: p.id, status: 'refused', note: a.note.trim() }],
-      event: { type: 'extension_refused', note: `不同意延期${a.note.trim() ? `：${a.note.trim()}` : ''}` },
+      event: { type: 'extension_refused', note: a.note.trim() },
       message: `已退回案件 ${c.caseNo} 的延期申请。`,
     };
   }
@@ -421,7 +418,7 @@ function decideExtension(c: CaseState, a: Extract<CaseAction, { type: 'decide_ex
     ok: true,
     change: { replyDueDate: p.until },
     effects: [{ type: 'close_extension', requestId: p.id, status: 'approved', note: a.note.trim() }],
-    event: { type: 'extension_approved', note: `同意延期，答复期限由 ${c.replyDueDate} 调整为 ${p.until}` },
+    event: { type: 'extension_approved', from: c.replyDueDate, to: p.until },
     message: `已同意延期，案件 ${c.caseNo} 答复期限调整为 ${p.until}。`,
   };
 }
@@ -447,7 +444,7 @@ function requestAdjustment(c: CaseState, reason: string, actor: Actor, ctx: Work
     ok: true,
     change: {},
     effects: [{ type: 'open_adjustment', reason: reason.trim() }],
-    event: { type: 'adjustment_requested', note: `申请调整：${reason.trim()}` },
+    event: { type: 'adjustment_requested', reason: reason.trim() },
     message: `已提交案件 ${c.caseNo} 的调整申请，等待协调员决定。`,
   };
 }
@@ -463,7 +460,7 @@ function decideAdjustment(c: CaseState, a: Extract<CaseAction, { type: 'decide_a
       ok: true,
       change: {},
       effects: [{ type: 'close_adjustment', requestId: p.id, status: 'refused', note: a.note.trim() }],
-      event: { type: 'adjustment_refused', note: `不同意调整${a.note.trim() ? `：${a.note.trim()}` : ''}，请按原交办办理` },
+      event: { type: 'adjustment_refused', note: a.note.trim() },
       message: `已退回案件 ${c.caseNo} 的调整申请。`,
     };
   }
@@ -477,7 +474,7 @@ function decideAdjustment(c: CaseState, a: Extract<CaseAction, { type: 'decide_a
       { type: 'close_adjustment', requestId: p.id, status: 'approved', note: a.note.trim() },
       ...withdrawRequests(c, '案件已调整出本单位，延期申请自动撤销', { extension: true }),
     ],
-    event: { type: 'adjustment_approved', note: `同意调整，案件调整出本单位${a.note.trim() ? `：${a.note.trim()}` : ''}` },
+    event: { type: 'adjustment_approved', note: a.note.trim() },
     message: `已同意调整，案件 ${c.caseNo} 不再由本单位办理。`,
   };
 }

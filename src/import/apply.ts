@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { appendTimeline } from '../cases/case.repository.ts';
 import { caseChanged } from '../cases/case-changed.ts';
 import type { Clocks } from '../domain/clocks.ts';
 import type { DbOrTrx } from '../storage/database.ts';
@@ -162,17 +163,12 @@ export async function applyImportPlan(trx: DbOrTrx, plan: ImportPlan, actorOpenI
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await trx
-        .insertInto('case_events')
-        .values({
-          case_id: created.id,
-          actor_open_id: actorOpenId,
-          type: 'imported',
-          before: null,
-          after: JSON.stringify({ ...f, reply_due_date: item.replyDueDate }),
-          note: `导入案件（${source} 第${item.row}行），答复期限 ${item.replyDueDate}`,
-        })
-        .execute();
+      await appendTimeline(trx, {
+        caseId: created.id,
+        actorOpenId,
+        facts: { type: 'imported', source, row: item.row, replyDueDate: item.replyDueDate },
+        after: { ...f, reply_due_date: item.replyDueDate },
+      });
       continue;
     }
     const set: Record<string, unknown> = {};
@@ -186,17 +182,13 @@ export async function applyImportPlan(trx: DbOrTrx, plan: ImportPlan, actorOpenI
     if (Number(res.numUpdatedRows) !== 1) {
       throw new ImportConflictError(`案件 ${item.input.caseNo} 在导入过程中被修改，请重新运行导入。`);
     }
-    await trx
-      .insertInto('case_events')
-      .values({
-        case_id: item.caseId,
-        actor_open_id: actorOpenId,
-        type: 'import_updated',
-        before: JSON.stringify(Object.fromEntries(item.changes.map((c) => [c.field, c.before]))),
-        after: JSON.stringify(Object.fromEntries(item.changes.map((c) => [c.field, c.after]))),
-        note: `导入更新（${source} 第${item.row}行）：${item.changes.map((c) => `${c.label} ${fmt(c.before)} → ${fmt(c.after)}`).join('；')}`,
-      })
-      .execute();
+    await appendTimeline(trx, {
+      caseId: item.caseId,
+      actorOpenId,
+      facts: { type: 'import_updated', source, row: item.row, changes: item.changes.map((c) => ({ label: c.label, before: c.before, after: c.after })) },
+      before: Object.fromEntries(item.changes.map((c) => [c.field, c.before])),
+      after: Object.fromEntries(item.changes.map((c) => [c.field, c.after])),
+    });
     // Live cards of the case show the new title, due date or role; a digest listing it is redrawn the same way.
     await caseChanged(trx, { caseId: item.caseId, source: { kind: 'import', fields: item.changes.map((c) => c.field) } });
   }

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { TimelineFact } from '../domain/timeline.ts';
 
 // Table types for Kysely. Dates (`date` columns) are YYYY-MM-DD strings on both drivers (see database.ts).
 
@@ -60,7 +61,8 @@ export interface CaseEventsTable {
   type: string;
   before: Json<Record<string, unknown>> | null;
   after: Json<Record<string, unknown>> | null;
-  note: string | null;
+  /** What happened, as typed facts; the Chinese line is rendered when shown (src/domain/timeline.ts). */
+  facts: Json<TimelineFact>;
 }
 
 export interface ContactsTable {

@@ -7,6 +7,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyDecision, loadCaseState } from '../../src/cases/case.repository.ts';
+import { timelineLine } from '../../src/domain/timeline.ts';
 import { createWorkCalendar } from '../../src/domain/calendar.ts';
 import { createClocks } from '../../src/domain/clocks.ts';
 import type { CaseState } from '../../src/domain/types.ts';
@@ -138,7 +139,10 @@ describeOnBackends('npm run import', (backend) => {
           version: 1,
         });
       }
-      const events = await db.selectFrom('case_events').select(['case_id', 'type', 'note']).orderBy('id').execute();
+      const events = (await db.selectFrom('case_events').select(['case_id', 'type', 'facts']).orderBy('id').execute()).map((e) => ({
+        ...e,
+        note: timelineLine(e.facts),
+      }));
       expect(events.map((e) => e.type)).toEqual(expected.map(() => 'imported'));
       expect(events[0]?.note).toBe('导入案件（cases-2024-npc.csv 第2行），答复期限 2024-06-20');
     });
@@ -235,10 +239,11 @@ describeOnBackends('npm run import', (backend) => {
       const events = await db
         .selectFrom('case_events')
         .innerJoin('cases', 'cases.id', 'case_events.case_id')
-        .select(['cases.case_no', 'case_events.type', 'case_events.before', 'case_events.after', 'case_events.note', 'case_events.actor_open_id'])
+        .select(['cases.case_no', 'case_events.type', 'case_events.before', 'case_events.after', 'case_events.facts', 'case_events.actor_open_id'])
         .orderBy('case_events.id', 'desc')
         .limit(2)
-        .execute();
+        .execute()
+        .then((rows) => rows.map(({ facts, actor_open_id, ...e }) => ({ ...e, note: timelineLine(facts), actor_open_id })));
       events.reverse();
       expect(events).toEqual([
         {

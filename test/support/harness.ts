@@ -6,6 +6,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { describe } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { timelineLine } from '../../src/domain/timeline.ts';
 import { applyImportPlan, planImport } from '../../src/import/apply.ts';
 import type { ImportedCase } from '../../src/import/validate.ts';
 import { clocksFor, startService, type Service } from '../../src/runtime.ts';
@@ -376,11 +377,12 @@ export async function timelineOf(h: Harness, caseNo: string): Promise<Array<{ ty
   const rows = await h.service.database.db
     .selectFrom('case_events')
     .innerJoin('cases', 'cases.id', 'case_events.case_id')
-    .select(['case_events.type', 'case_events.actor_open_id', 'case_events.note'])
+    .select(['case_events.type', 'case_events.actor_open_id', 'case_events.facts'])
     .where('cases.case_no', '=', caseNo)
     .orderBy('case_events.id')
     .execute();
-  return rows.map((r) => ({ type: r.type, actor: r.actor_open_id, note: r.note }));
+  // The timeline stores facts; its line is rendered as a card would show it (with the names stored in the facts).
+  return rows.map((r) => ({ type: r.type, actor: r.actor_open_id, note: timelineLine(r.facts) }));
 }
 
 /** A group message that @mentions the bot, as Lark delivers it (fresh message and event ids). */

@@ -13,6 +13,7 @@ import {
   type RefusalCode,
   type WorkflowContext,
 } from '../../src/domain/workflow.ts';
+import { timelineLine } from '../../src/domain/timeline.ts';
 
 // The workflow on the real official calendar. Dates used (State Council notices, chinese-days' data):
 // 2024-03-20 is a Wednesday; + 3 months = Thursday 2024-06-20; + 6 months = 2024-09-20.
@@ -103,6 +104,11 @@ const ALL_CODES: Record<RefusalCode, true> = {
 };
 const seenCodes = new Set<RefusalCode>();
 
+/** The timeline entry a decision writes, as the card shows it: its type and its line. */
+function eventLine(d: Decision): { type: string; note: string } {
+  return { type: d.event.type, note: timelineLine(d.event) };
+}
+
 function allowed(outcome: Outcome): Decision {
   if (!outcome.ok) throw new Error(`expected the action to be allowed, was refused (${outcome.code}): ${outcome.message}`);
   return outcome;
@@ -129,7 +135,7 @@ describe('claim', () => {
     const d = allowed(decide(caseOf(), { type: 'claim', chatUnit: null }, 张三, CTX));
     expect(d.change).toEqual({ status: 'in_progress', handler: zhang });
     expect(d.effects).toEqual([]);
-    expect(d.event).toEqual({ type: 'claimed', note: '认领了案件' });
+    expect(eventLine(d)).toEqual({ type: 'claimed', note: '认领了案件' });
     expect(d.message).toBe('已认领案件 20240562，答复期限 2024-06-20。');
   });
 
@@ -202,14 +208,14 @@ describe('release', () => {
   it.each(['in_progress', 'contacted', 'rehandling'] as const)('张三 gives up his %s case: it goes back to unclaimed', (status) => {
     const d = allowed(decide(caseOf({ status, handler: zhang, contactCount: 1, round: status === 'rehandling' ? 2 : 1 }), { type: 'release' }, 张三, CTX));
     expect(d.change).toEqual({ status: 'unclaimed', handler: null });
-    expect(d.event).toEqual({ type: 'released', note: '放弃了案件' });
+    expect(eventLine(d)).toEqual({ type: 'released', note: '放弃了案件' });
     expect(d.message).toBe('案件 20240562 已退回待认领。');
   });
 
   it("the coordinator cancels 张三's claim, and the timeline says who did it to whom", () => {
     const d = allowed(decide(claimedBy(zhang), { type: 'release' }, 赵协调, CTX));
     expect(d.change).toEqual({ status: 'unclaimed', handler: null });
-    expect(d.event.note).toBe('取消了张三的认领');
+    expect(eventLine(d).note).toBe('取消了张三的认领');
   });
 
   it("李四 cannot give up 张三's case", () => {
@@ -237,14 +243,14 @@ describe('handover', () => {
   it('张三 hands his case to 李四: only the handler changes, and 李四 is named in the reply', () => {
     const d = allowed(decide(contactedBy(zhang), { type: 'handover', to: li }, 张三, CTX));
     expect(d.change).toEqual({ handler: li });
-    expect(d.event).toEqual({ type: 'handed_over', note: '将案件转交给李四' });
+    expect(eventLine(d)).toEqual({ type: 'handed_over', note: '将案件转交给李四' });
     expect(d.message).toBe('已将案件 20240562 转交给李四。');
   });
 
   it("the coordinator moves 张三's case to 李四", () => {
     const d = allowed(decide(claimedBy(zhang), { type: 'handover', to: li }, 赵协调, CTX));
     expect(d.change).toEqual({ handler: li });
-    expect(d.event.note).toBe('将案件由张三转交给李四');
+    expect(eventLine(d).note).toBe('将案件由张三转交给李四');
   });
 
   it('a replied case can still change hands (someone has to record the rating)', () => {
@@ -255,7 +261,7 @@ describe('handover', () => {
   it('the coordinator assigns an unclaimed case to 李四: it becomes his and in progress', () => {
     const d = allowed(decide(caseOf(), { type: 'handover', to: li }, 赵协调, CTX));
     expect(d.change).toEqual({ status: 'in_progress', handler: li });
-    expect(d.event).toEqual({ type: 'handed_over', note: '指定李四承办' });
+    expect(eventLine(d)).toEqual({ type: 'handed_over', note: '指定李四承办' });
     expect(d.message).toBe('已指定李四承办案件 20240562。');
   });
 
@@ -286,7 +292,7 @@ describe('progress', () => {
     const d = allowed(decide(claimedBy(zhang), { type: 'progress', note: '  已召开专题会研究  ' }, 张三, CTX));
     expect(d.change).toEqual({});
     expect(d.effects).toEqual([]);
-    expect(d.event).toEqual({ type: 'progress', note: '已召开专题会研究' });
+    expect(eventLine(d)).toEqual({ type: 'progress', note: '已召开专题会研究' });
     expect(d.message).toBe('已记录案件 20240562 的办理进展。');
   });
 
@@ -321,7 +327,7 @@ describe('contact with the deputy', () => {
     const d = allowed(decide(claimedBy(zhang, { role }), contact(), 张三, CTX));
     expect(d.change).toEqual({ status: 'contacted' });
     expect(d.effects).toEqual([{ type: 'add_contact', round: 1, date: '2024-04-08', method: '电话', who: '黄振辉代表', note: '介绍了办理思路' }]);
-    expect(d.event).toEqual({ type: 'contacted', note: '2024-04-08 电话沟通（黄振辉代表）：介绍了办理思路' });
+    expect(eventLine(d)).toEqual({ type: 'contacted', note: '2024-04-08 电话沟通（黄振辉代表）：介绍了办理思路' });
     expect(d.message).toBe('已登记案件 20240562 与代表的沟通情况（电话，2024-04-08）。');
   });
 
@@ -334,7 +340,7 @@ describe('contact with the deputy', () => {
   it('a second contact keeps the case contacted', () => {
     const d = allowed(decide(contactedBy(zhang), contact({ method: '上门', who: '', note: '' }), 张三, CTX));
     expect(d.change).toEqual({});
-    expect(d.event.note).toBe('2024-04-08 上门沟通');
+    expect(eventLine(d).note).toBe('2024-04-08 上门沟通');
   });
 
   it('a contact during rehandling is recorded for round 2 and the case stays rehandling', () => {
@@ -383,7 +389,7 @@ describe('reply', () => {
     const d = allowed(decide(contactedBy(zhang, { disclosure: '依申请公开' }), reply(), 张三, CTX));
     expect(d.change).toEqual({ status: 'replied' });
     expect(d.effects).toEqual([{ type: 'add_reply', round: 1, date: '2024-04-09', resultClass: 'B', disclosure: '依申请公开', dueDate: '2024-06-20' }]);
-    expect(d.event).toEqual({ type: 'replied', note: '答复代表：B类，依申请公开，答复日期 2024-04-09' });
+    expect(eventLine(d)).toEqual({ type: 'replied', note: '答复代表：B类，依申请公开，答复日期 2024-04-09' });
     expect(d.message).toContain('请在代表评价后录入评价');
   });
 
@@ -402,7 +408,7 @@ describe('reply', () => {
       decide(caseOf({ status: 'rehandling', handler: zhang, round: 2, contactCount: 1, replyDueDate: '2024-08-12' }), reply({ date: '2024-04-10' }), 张三, CTX),
     );
     expect(d.effects[0]).toMatchObject({ round: 2, dueDate: '2024-08-12' });
-    expect(d.event.note).toMatch(/^再次答复代表/);
+    expect(eventLine(d).note).toMatch(/^再次答复代表/);
   });
 
   it('without a recorded contact the reply is refused, saying what to do first', () => {
@@ -448,7 +454,7 @@ describe('opinion (assisting roles)', () => {
     const d = allowed(decide(c, { type: 'opinion', date: '2024-04-09', note: ' 已函复主办单位 ' }, 张三, CTX));
     expect(d.change).toEqual({ status: 'closed' });
     expect(d.effects).toEqual([{ type: 'add_opinion', round: 1, date: '2024-04-09', note: '已函复主办单位', dueDate: '2024-04-22' }]);
-    expect(d.event).toEqual({ type: 'opinion_sent', note: '已向主办单位报送会办意见：已函复主办单位' });
+    expect(eventLine(d)).toEqual({ type: 'opinion_sent', note: '已向主办单位报送会办意见：已函复主办单位' });
   });
 
   it('a lead case is pointed to “答复” instead', () => {
@@ -471,7 +477,7 @@ describe('rating', () => {
     const d = allowed(decide(repliedBy(zhang), { type: 'rate', rating }, 张三, CTX));
     expect(d.change).toEqual({ status: 'closed' });
     expect(d.effects).toEqual([{ type: 'add_rating', round: 1, rating, date: '2024-04-10' }]);
-    expect(d.event).toEqual({ type: 'rated', note: `代表评价：${rating}` });
+    expect(eventLine(d)).toEqual({ type: 'rated', note: `代表评价：${rating}` });
     expect(d.message).toBe(`已录入评价“${rating}”，案件 20240562 办结。`);
   });
 
@@ -525,7 +531,7 @@ describe('extension request', () => {
     const d = allowed(decide(contactedBy(zhang), ask('2024-08-20'), 张三, CTX));
     expect(d.change).toEqual({});
     expect(d.effects).toEqual([{ type: 'open_extension', until: '2024-08-20', previousDue: '2024-06-20', reason: '需协调多部门' }]);
-    expect(d.event).toEqual({ type: 'extension_requested', note: '申请延期至 2024-08-20：需协调多部门' });
+    expect(eventLine(d)).toEqual({ type: 'extension_requested', note: '申请延期至 2024-08-20：需协调多部门' });
     expect(d.message).toContain('等待协调员审批');
   });
 
@@ -573,14 +579,14 @@ describe('extension decision', () => {
     const d = allowed(decide(withRequest(), decideExt(true, 7, ' 同意 '), 赵协调, CTX));
     expect(d.change).toEqual({ replyDueDate: '2024-08-20' });
     expect(d.effects).toEqual([{ type: 'close_extension', requestId: 7, status: 'approved', note: '同意' }]);
-    expect(d.event).toEqual({ type: 'extension_approved', note: '同意延期，答复期限由 2024-06-20 调整为 2024-08-20' });
+    expect(eventLine(d)).toEqual({ type: 'extension_approved', note: '同意延期，答复期限由 2024-06-20 调整为 2024-08-20' });
   });
 
   it('the coordinator refuses: the due date stays, the request is closed as refused with the note', () => {
     const d = allowed(decide(withRequest(), decideExt(false, 7, '理由不充分'), 赵协调, CTX));
     expect(d.change).toEqual({});
     expect(d.effects).toEqual([{ type: 'close_extension', requestId: 7, status: 'refused', note: '理由不充分' }]);
-    expect(d.event).toEqual({ type: 'extension_refused', note: '不同意延期：理由不充分' });
+    expect(eventLine(d)).toEqual({ type: 'extension_refused', note: '不同意延期：理由不充分' });
   });
 
   it('only the coordinator decides — not the handler who asked, nor the leader', () => {
@@ -613,7 +619,7 @@ describe('adjustment request', () => {
     const d = allowed(decide(caseOf(), ask(), 李四, ctxOn('2024-03-22')));
     expect(d.change).toEqual({});
     expect(d.effects).toEqual([{ type: 'open_adjustment', reason: '不属于我局职责' }]);
-    expect(d.event).toEqual({ type: 'adjustment_requested', note: '申请调整：不属于我局职责' });
+    expect(eventLine(d)).toEqual({ type: 'adjustment_requested', note: '申请调整：不属于我局职责' });
     expect(d.message).toContain('等待协调员决定');
   });
 
@@ -664,14 +670,14 @@ describe('adjustment decision', () => {
     const d = allowed(decide(caseOf({ pendingAdjustment: pending }), decideAdj(true, 3, '转市卫健委'), 赵协调, CTX));
     expect(d.change).toEqual({ status: 'adjusted' });
     expect(d.effects).toEqual([{ type: 'close_adjustment', requestId: 3, status: 'approved', note: '转市卫健委' }]);
-    expect(d.event).toEqual({ type: 'adjustment_approved', note: '同意调整，案件调整出本单位：转市卫健委' });
+    expect(eventLine(d)).toEqual({ type: 'adjustment_approved', note: '同意调整，案件调整出本单位：转市卫健委' });
   });
 
   it('the coordinator refuses: the case stays, and the timeline says to handle it as assigned', () => {
     const d = allowed(decide(claimedBy(zhang, { pendingAdjustment: pending }), decideAdj(false), 赵协调, CTX));
     expect(d.change).toEqual({});
     expect(d.effects).toEqual([{ type: 'close_adjustment', requestId: 3, status: 'refused', note: '' }]);
-    expect(d.event.note).toBe('不同意调整，请按原交办办理');
+    expect(eventLine(d).note).toBe('不同意调整，请按原交办办理');
   });
 
   it('only the coordinator decides', () => {
