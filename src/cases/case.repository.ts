@@ -4,8 +4,10 @@ import { OPEN_STATUSES, REPLY_CLOCK_STATUSES } from '../domain/case-rules.ts';
 import type { TimelineFact } from '../domain/timeline.ts';
 import type { CaseChange, Decision, Effect } from '../domain/workflow.ts';
 import type { DbOrTrx } from '../storage/database.ts';
-import { loadCaseSnapshot, type Written } from './case-snapshot.ts';
-import type { CaseRow } from '../storage/schema.ts';
+import type { Written } from './case-snapshot.ts';
+import { loadCaseSnapshot } from './case-snapshot.repository.ts';
+import type { Selectable } from 'kysely';
+import type { AdjustmentRequestsTable, CaseRow, CaseUpdate, NewCase } from '../storage/schema.ts';
 
 // Rows are mapped to domain types here and only here. Repository functions never decide anything.
 
@@ -37,6 +39,34 @@ export async function findCasesByNumber(db: DbOrTrx, digits: string): Promise<Ca
     .orderBy('case_no')
     .limit(6)
     .execute();
+}
+
+/** Cases with any of these numbers (of any kind and year). */
+export async function casesNumbered(db: DbOrTrx, caseNos: readonly string[]): Promise<CaseRow[]> {
+  if (caseNos.length === 0) return [];
+  return db.selectFrom('cases').selectAll().where('case_no', 'in', [...caseNos]).execute();
+}
+
+/** Which of these cases had an extension approved (their due date is then no longer the import's to set). */
+export async function casesWithApprovedExtension(db: DbOrTrx, caseIds: readonly number[]): Promise<Set<number>> {
+  if (caseIds.length === 0) return new Set();
+  const rows = await db.selectFrom('extension_requests').select('case_id').where('status', '=', 'approved').where('case_id', 'in', [...caseIds]).execute();
+  return new Set(rows.map((r) => r.case_id));
+}
+
+export async function insertImportedCase(db: DbOrTrx, row: NewCase): Promise<{ id: number }> {
+  return db.insertInto('cases').values(row).returning('id').executeTakeFirstOrThrow();
+}
+
+/** Updates the fields an import owns, only if the case is still at `version`; false when it moved on meanwhile. */
+export async function updateImportedFields(db: DbOrTrx, caseId: number, version: number, set: Record<string, unknown>): Promise<boolean> {
+  const res = await db
+    .updateTable('cases')
+    .set({ ...(set as CaseUpdate), version: sql<number>`version + 1`, updated_at: new Date() })
+    .where('id', '=', caseId)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
 }
 
 /** Someone's open cases (see OPEN_STATUSES), by due date. */
@@ -257,6 +287,22 @@ export async function appendTimeline(
       facts: JSON.stringify(entry.facts),
     })
     .execute();
+}
+
+/** An extension or adjustment request by id (until_date only for extensions). */
+export async function findRequest(
+  db: DbOrTrx,
+  kind: 'extension' | 'adjustment',
+  requestId: number,
+): Promise<(Selectable<AdjustmentRequestsTable> & { until_date?: string }) | undefined> {
+  return kind === 'extension'
+    ? db.selectFrom('extension_requests').selectAll().where('id', '=', requestId).executeTakeFirst()
+    : db.selectFrom('adjustment_requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+}
+
+/** What is stored about a person: their name and when it was fetched, or undefined when the bot never met them. */
+export async function storedUser(db: DbOrTrx, openId: string): Promise<{ name: string | null; name_fetched_at: Date | null } | undefined> {
+  return db.selectFrom('users').select(['name', 'name_fetched_at']).where('open_id', '=', openId).executeTakeFirst();
 }
 
 /** The id of the request an effect opened (for sending the decision card), read back inside the transaction. */

@@ -4,7 +4,8 @@ import type { Actor, IsoDate } from '../domain/types.ts';
 import type { Db, Trx } from '../storage/database.ts';
 import { StaleCaseError, writeDecision } from './case.repository.ts';
 import { caseChanged } from './case-changed.ts';
-import { afterDecision, loadCaseSnapshot, type CaseSnapshot } from './case-snapshot.ts';
+import { afterDecision, type CaseSnapshot } from './case-snapshot.ts';
+import { loadCaseSnapshot } from './case-snapshot.repository.ts';
 
 // Applying an action to a case: read it once, locked; let the workflow decide; write the decision and its timeline
 // event; and announce the change (card redraws, notifications) through the one "case changed" point — all in the

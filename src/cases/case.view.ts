@@ -5,8 +5,9 @@ import { availableActions, dissatisfiedReopens } from '../domain/workflow.ts';
 import { STATUS_LABELS, type CaseKind, type CaseStatus, type IsoDate, type OurRole } from '../domain/types.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
-import { findCaseRow, userNames } from './case.repository.ts';
-import { loadCaseSnapshot, type CaseSnapshot, type SnapshotEvent } from './case-snapshot.ts';
+import { findCaseRow, findRequest, userNames } from './case.repository.ts';
+import type { CaseSnapshot, SnapshotEvent } from './case-snapshot.ts';
+import { loadCaseSnapshot } from './case-snapshot.repository.ts';
 import { timelineLine } from '../domain/timeline.ts';
 
 // Builds the view models the card builders lay out. Reads only; the decisions (what to offer) come from the domain.
@@ -110,10 +111,7 @@ export async function loadRequestView(
   requestId: number,
   ctx: Pick<ViewContext, 'clocks'>,
 ): Promise<RequestDecisionView | undefined> {
-  const req =
-    kind === 'extension'
-      ? await db.selectFrom('extension_requests').selectAll().where('id', '=', requestId).executeTakeFirst()
-      : await db.selectFrom('adjustment_requests').selectAll().where('id', '=', requestId).executeTakeFirst();
+  const req = await findRequest(db, kind, requestId);
   if (!req) return undefined;
   const row = await findCaseRow(db, req.case_id);
   if (!row) return undefined;
@@ -130,7 +128,7 @@ export async function loadRequestView(
     status: req.status,
   };
   if (kind === 'extension') {
-    view.until = (req as unknown as { until_date: string }).until_date;
+    view.until = req.until_date ?? '';
     view.limit = ctx.clocks.extensionLimit(row.assigned_date);
   }
   if (req.decided_by) view.decidedBy = names.get(req.decided_by) ?? '';

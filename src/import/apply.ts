@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { appendTimeline } from '../cases/case.repository.ts';
+import { appendTimeline, casesNumbered, casesWithApprovedExtension, insertImportedCase, updateImportedFields } from '../cases/case.repository.ts';
 import { caseChanged } from '../cases/case-changed.ts';
 import type { Clocks } from '../domain/clocks.ts';
 import type { DbOrTrx } from '../storage/database.ts';
@@ -98,30 +97,9 @@ function diff(row: CaseRow, input: ImportedCase, clocks: Clocks): FieldChange[] 
 /** Compares the file with what is stored. */
 export async function planImport(db: DbOrTrx, cases: readonly ImportedCase[], clocks: Clocks): Promise<ImportPlan> {
   const items: PlanItem[] = [];
-  const existing = cases.length
-    ? await db
-        .selectFrom('cases')
-        .selectAll()
-        .where('case_no', 'in', [...new Set(cases.map((c) => c.caseNo))])
-        .execute()
-    : [];
+  const existing = await casesNumbered(db, [...new Set(cases.map((c) => c.caseNo))]);
   const byKey = new Map(existing.map((r) => [`${r.kind}|${r.year}|${r.case_no}`, r]));
-  const approvedExtensions = new Set(
-    existing.length
-      ? (
-          await db
-            .selectFrom('extension_requests')
-            .select('case_id')
-            .where('status', '=', 'approved')
-            .where(
-              'case_id',
-              'in',
-              existing.map((r) => r.id),
-            )
-            .execute()
-        ).map((r) => r.case_id)
-      : [],
-  );
+  const approvedExtensions = await casesWithApprovedExtension(db, existing.map((r) => r.id));
   for (const input of cases) {
     const row = byKey.get(`${input.kind}|${input.year}|${input.caseNo}`);
     if (!row) {
@@ -150,19 +128,15 @@ export async function applyImportPlan(trx: DbOrTrx, plan: ImportPlan, actorOpenI
     if (item.action === 'unchanged') continue;
     const f = fieldsOf(item.input);
     if (item.action === 'create') {
-      const created = await trx
-        .insertInto('cases')
-        .values({
-          kind: item.input.kind,
-          year: item.input.year,
-          case_no: item.input.caseNo,
-          ...f,
-          assisting_units: JSON.stringify(f.assisting_units),
-          reply_due_date: item.replyDueDate,
-          status: 'unclaimed',
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const created = await insertImportedCase(trx, {
+        kind: item.input.kind,
+        year: item.input.year,
+        case_no: item.input.caseNo,
+        ...f,
+        assisting_units: JSON.stringify(f.assisting_units),
+        reply_due_date: item.replyDueDate,
+        status: 'unclaimed',
+      });
       await appendTimeline(trx, {
         caseId: created.id,
         actorOpenId,
@@ -173,13 +147,8 @@ export async function applyImportPlan(trx: DbOrTrx, plan: ImportPlan, actorOpenI
     }
     const set: Record<string, unknown> = {};
     for (const ch of item.changes) set[ch.field] = ch.field === 'assisting_units' ? JSON.stringify(ch.after) : ch.after;
-    const res = await trx
-      .updateTable('cases')
-      .set({ ...set, version: sql<number>`version + 1`, updated_at: new Date() })
-      .where('id', '=', item.caseId)
-      .where('version', '=', item.version)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) {
+    const updated = await updateImportedFields(trx, item.caseId, item.version, set);
+    if (!updated) {
       throw new ImportConflictError(`案件 ${item.input.caseNo} 在导入过程中被修改，请重新运行导入。`);
     }
     await appendTimeline(trx, {

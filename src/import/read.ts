@@ -7,6 +7,10 @@ import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import type { CellValue, Worksheet } from 'exceljs';
+import { toHalfWidth } from '../domain/text.ts';
+
+/** Shared with chat (see src/domain/text.ts); kept here for the importer's callers. */
+export { toHalfWidth } from '../domain/text.ts';
 
 export interface ImportProblem {
   /** 1-based row number in the file, as a user sees it in Excel. */
@@ -45,13 +49,6 @@ const HEADER_BY_NAME: ReadonlyMap<string, ImportHeader> = new Map<string, Import
   ['承办科室', '承办处室'],
   ['承办部门', '承办处室'],
 ]);
-
-/** Full-width ASCII forms (Ａ-Ｚ, ０-９, －, ／ …) and the ideographic space become their half-width forms. */
-export function toHalfWidth(text: string): string {
-  return text.replace(/[\uFF01-\uFF5E\u3000]/g, (ch) =>
-    ch === '\u3000' ? ' ' : String.fromCharCode(ch.charCodeAt(0) - 0xfee0),
-  );
-}
 
 /** How a problem reads to a user: `第5行「交办日期」：…`. */
 export function describeProblem(problem: ImportProblem): string {

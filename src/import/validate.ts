@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { KNOWN_ROLE_LABELS, roleFromLabel } from '../domain/roles.ts';
 import { disclosureFromLabel } from '../domain/types.ts';
 import type { CaseKind, Disclosure, IsoDate, OurRole } from '../domain/types.ts';
-import { toHalfWidth } from './read.ts';
+import { fullDateParts, toHalfWidth } from '../domain/text.ts';
 import type { ImportHeader, ImportProblem, RawSheet } from './read.ts';
 
 export interface ImportedCase {
@@ -211,22 +211,18 @@ const optionalDateSchema = z.string().transform((raw, ctx): IsoDate | null => {
   return z.NEVER;
 });
 
-const DATE_FORMATS: readonly RegExp[] = [
-  // 2024-03-20, 2024/3/20, 2024.3.20 — one separator throughout; the time part an Excel CSV export may add is dropped.
-  /^(?<y>\d{4})(?<sep>[-/.])(?<m>\d{1,2})\k<sep>(?<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$/,
-  /^(?<y>\d{4})\s*年\s*(?<m>\d{1,2})\s*月\s*(?<d>\d{1,2})\s*日?$/,
-  /^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})$/,
-];
+// An Excel CSV export may add a time of day to a date; it is dropped.
+const TIME_SUFFIX = /[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 
 /** A strict calendar date from the accepted spellings; 2024-02-30 and 2024-13-01 are refused. */
 function parseDate(shown: string): { ok: true; date: IsoDate } | { ok: false; reason: string } {
   const text = toHalfWidth(shown).trim();
   const unrecognised = { ok: false as const, reason: `无法识别的日期“${shown}”，${DATE_HINT}` };
-  const groups = DATE_FORMATS.map((format) => format.exec(text)?.groups).find((g) => g !== undefined);
-  if (!groups) return unrecognised;
-  const year = Number(groups['y']);
-  const month = Number(groups['m']);
-  const day = Number(groups['d']);
+  // 2024-03-20, 2024/3/20, 2024.3.20, 2024年3月20日 (as chat reads them), or 20240320.
+  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(text);
+  const parts = fullDateParts(text.replace(TIME_SUFFIX, '')) ?? (compact ? { year: Number(compact[1]), month: Number(compact[2]), day: Number(compact[3]) } : null);
+  if (!parts) return unrecognised;
+  const { year, month, day } = parts;
   if (month < 1 || month > 12 || day < 1 || day > 31) return unrecognised;
   if (year < PLAUSIBLE_YEARS.min || year > PLAUSIBLE_YEARS.max) {
     return { ok: false, reason: `日期“${shown}”的年份不合理，${DATE_HINT}` };

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { unknownName, upsertUser } from '../cases/case.repository.ts';
+import { storedUser, unknownName, upsertUser } from '../cases/case.repository.ts';
 import type { Db } from '../storage/database.ts';
 import { fetchUserName, type LarkClient } from './client.ts';
 
@@ -29,7 +29,7 @@ export class NameResolver {
    * cards show the stored name when they are drawn, so they catch up.
    */
   async resolve(openId: string, timeLimitMs?: number): Promise<string> {
-    const row = await this.db.selectFrom('users').select(['name', 'name_fetched_at']).where('open_id', '=', openId).executeTakeFirst();
+    const row = await storedUser(this.db, openId);
     return this.resolveStored(openId, row ?? null, timeLimitMs);
   }
 

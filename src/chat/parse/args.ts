@@ -2,7 +2,7 @@
 // with a message naming what to fix. Pure: no I/O, no clock (`today` comes in the context).
 
 import { addDays } from '../../domain/calendar.ts';
-import { isoDateOf } from '../../domain/text.ts';
+import { fullDateParts, isoDateOf } from '../../domain/text.ts';
 import type { IsoDate } from '../../domain/types.ts';
 import { display, quote, type Token } from './tokens.ts';
 
@@ -106,6 +106,9 @@ export function readDate(text: string, today: IsoDate, guess: YearGuess): IsoDat
   const word = text.toLowerCase();
   const shift = RELATIVE_DAYS.get(word);
   if (shift !== undefined) return addDays(today, shift);
+  // 2024-05-01, 2024/5/1, 2024年5月1日: the spellings the importer reads too.
+  const full = fullDateParts(word);
+  if (full !== null) return isoDateOf(full.year, full.month, full.day) ?? reject(invalidDateMessage(text));
   let m = /^(\d+)[-/.](\d+)[-/.](\d+)$/.exec(word);
   if (m !== null) {
     const iso = m[1]!.length === 4 ? isoDateOf(Number(m[1]), Number(m[2]), Number(m[3])) : null;
