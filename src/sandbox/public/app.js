@@ -412,8 +412,12 @@ function setupControls() {
     $('new-day').disabled = true;
     try {
       const result = await api('/new-day', { date });
+      const s = result.summary || {};
       if (result.note) toast('warning', `已进入 ${result.date}；${result.note}`);
-      else toast('success', `已进入 ${result.date}，当天 09:00 的提醒已发出`);
+      else if (s.status === 'rest_day') toast('info', `已进入 ${result.date}：休息日，不发提醒`);
+      else if (s.status === 'already_ran') toast('info', `已进入 ${result.date}：当天的提醒已经发过`);
+      else if (!s.cards) toast('success', `已进入 ${result.date}：当天没有需要提醒的事项`);
+      else toast('success', `已进入 ${result.date}：09:00 的提醒已发出（${s.cards} 张卡片，${s.reminders ?? 0} 项提醒）`);
     } catch (err) {
       toast('error', err.message);
     } finally {
