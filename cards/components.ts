@@ -186,7 +186,38 @@ export interface Form {
   margin?: string;
 }
 
+/** A chart: a VChart spec (plain JSON, no functions). */
+export interface Chart {
+  tag: 'chart';
+  aspect_ratio?: '1:1' | '2:1' | '4:3' | '16:9';
+  color_theme?: 'brand' | 'rainbow' | 'complementary' | 'converse' | 'primary';
+  chart_spec: Record<string, unknown> & { type: string };
+  height?: string;
+  margin?: string;
+}
+
+export interface TableColumn {
+  name: string;
+  display_name: string;
+  data_type: 'text' | 'lark_md' | 'number';
+  width?: string;
+  horizontal_align?: 'left' | 'center' | 'right';
+}
+
+/** A paged table (Card JSON 2.0 `table`). */
+export interface Table {
+  tag: 'table';
+  page_size?: number;
+  row_height?: 'low' | 'middle' | 'high';
+  header_style?: { bold?: boolean; background_style?: 'none' | 'grey'; text_align?: 'left' | 'center' | 'right' };
+  columns: TableColumn[];
+  rows: Record<string, string | number>[];
+  margin?: string;
+}
+
 export type CardElement =
+  | Chart
+  | Table
   | Markdown
   | Div
   | Hr

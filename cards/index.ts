@@ -6,6 +6,7 @@ export { buildCaseListCard, MAX_LIST_ROWS } from './case-list.ts';
 export { buildHelpCard } from './help.ts';
 export { buildRequestDecisionCard } from './request-decision.ts';
 export { buildNoticeCard, MAX_NOTICE_CHARS } from './notice.ts';
+export { buildStatsCard, MAX_TABLE_ROWS, type StatsView } from './stats-card.ts';
 export {
   ACTION_NAMES,
   FORM_FIELDS,

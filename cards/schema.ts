@@ -174,6 +174,61 @@ const containerLayout = {
   ...common,
 };
 
+// A JSON value as a chart spec may hold it: VChart specs in cards carry no functions.
+const jsonValue: z.ZodType = z.lazy(() =>
+  z.union([z.string(), z.number().finite(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+const chart = z.strictObject({
+  tag: z.literal('chart'),
+  aspect_ratio: z.enum(['1:1', '2:1', '4:3', '16:9']).optional(),
+  color_theme: z.enum(['brand', 'rainbow', 'complementary', 'converse', 'primary']).optional(),
+  chart_spec: z.record(z.string(), jsonValue).refine((spec) => typeof spec.type === 'string', 'chart_spec needs a type'),
+  preview: z.boolean().optional(),
+  height: z.string().regex(/^(auto|\d{1,4}px)$/).optional(),
+  ...common,
+});
+
+const tableColumnName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,49}$/);
+const table = z
+  .strictObject({
+    tag: z.literal('table'),
+    page_size: z.number().int().min(1).max(10).optional(),
+    row_height: z.enum(['low', 'middle', 'high']).optional(),
+    freeze_first_column: z.boolean().optional(),
+    header_style: z
+      .strictObject({
+        text_align: hAlign.optional(),
+        text_size: z.enum(['normal', 'heading']).optional(),
+        background_style: z.enum(['none', 'grey']).optional(),
+        text_color: z.enum(['default', 'grey']).optional(),
+        bold: z.boolean().optional(),
+        lines: z.number().int().min(1).optional(),
+      })
+      .optional(),
+    columns: z
+      .array(
+        z.strictObject({
+          name: tableColumnName,
+          display_name: z.string().optional(),
+          width: z.union([z.literal('auto'), z.string().regex(/^\d{2,3}px$/)]).optional(),
+          horizontal_align: hAlign.optional(),
+          vertical_align: vAlign.optional(),
+          data_type: z.enum(['text', 'lark_md', 'markdown', 'number', 'date']),
+        }),
+      )
+      .min(1)
+      .max(50),
+    rows: z.array(z.record(tableColumnName, z.union([z.string(), z.number().finite()]))),
+    ...common,
+  })
+  .superRefine((t, ctx) => {
+    const names = new Set(t.columns.map((c) => c.name));
+    t.rows.forEach((row, i) => {
+      for (const key of Object.keys(row)) if (!names.has(key)) ctx.addIssue({ code: 'custom', message: `row ${i}: no column ${key}`, path: ['rows', i] });
+    });
+  });
+
 function columnSetOf(child: z.ZodType) {
   const column = z.strictObject({
     tag: z.literal('column'),
@@ -223,6 +278,8 @@ const freeElement: z.ZodType = z.lazy(() =>
     columnSetOf(freeElement),
     collapsiblePanelOf(freeElement),
     freeButton,
+    chart,
+    table,
   ]),
 );
 
@@ -256,6 +313,8 @@ const rootElement = z.discriminatedUnion('tag', [
   columnSetOf(freeElement),
   collapsiblePanelOf(freeElement),
   freeButton,
+  chart,
+  table,
   form,
 ]);
 
