@@ -24,6 +24,8 @@ export interface OutboxSenderOptions {
   onCardSent?(trx: DbOrTrx, messageId: string, card: LiveCard, chatId: string | null): Promise<void>;
   /** default 30 min: then mark failed and log at error level */
   giveUpAfterMs?: number;
+  /** The same for a file (a report): default 24 h, so a long Lark outage delays it rather than losing it. */
+  fileGiveUpAfterMs?: number;
   /** default 5 */
   perChatPerSecond?: number;
   /** default 50 */
@@ -158,6 +160,7 @@ function parseContent(raw: unknown): OutboxContent {
   const c = value as Partial<Record<string, unknown>> | null;
   if (c && typeof c === 'object') {
     if (c.kind === 'text' && typeof c.text === 'string') return { kind: 'text', text: c.text };
+    if (c.kind === 'file') return { kind: 'file' };
     if (c.kind === 'card' && c.card && typeof c.card === 'object') return { kind: 'card', card: c.card };
     if (c.kind === 'request_card' && (c.requestKind === 'extension' || c.requestKind === 'adjustment') && Number.isInteger(c.requestId)) {
       return { kind: 'request_card', requestKind: c.requestKind, requestId: c.requestId as number };
@@ -203,6 +206,7 @@ export class OutboxSender {
   readonly #onCardSent: OutboxSenderOptions['onCardSent'];
   readonly #clearTokenCache: OutboxSenderOptions['clearTokenCache'];
   readonly #giveUpAfterMs: number;
+  readonly #fileGiveUpAfterMs: number;
   readonly #pollIntervalMs: number;
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
@@ -227,6 +231,7 @@ export class OutboxSender {
     this.#onCardSent = opts.onCardSent;
     this.#clearTokenCache = opts.clearTokenCache;
     this.#giveUpAfterMs = opts.giveUpAfterMs ?? 30 * 60_000;
+    this.#fileGiveUpAfterMs = opts.fileGiveUpAfterMs ?? 24 * 60 * 60_000;
     this.#pollIntervalMs = opts.pollIntervalMs ?? 500;
     this.#retryBaseMs = opts.retryBaseMs ?? 1000;
     this.#retryMaxMs = opts.retryMaxMs ?? 60_000;
@@ -356,7 +361,7 @@ export class OutboxSender {
       superseded = row.op === 'patch' ? await this.#newerPatches(row) : [];
       const newest = superseded.at(-1) ?? row;
       const content = parseContent(newest.content);
-      const body = await this.#body(content);
+      const body = content.kind === 'file' ? await this.#fileBody(row, ctx) : await this.#body(content);
       if (body === null) {
         await this.#markSent(row, superseded, { messageId: null, chatId: null }, content);
         this.#log.info({ ...ctx, card: content }, 'outbox: what the card showed is gone, card skipped');
@@ -386,8 +391,51 @@ export class OutboxSender {
       .execute();
   }
 
+  /**
+   * The content of a file message: `{"file_key"}`. The file is uploaded on the first attempt only; its key is stored
+   * with the row at once, so a retry after a failed send (or a crash) sends the same file without uploading again.
+   */
+  async #fileBody(row: OutboxRow, ctx: object): Promise<string> {
+    if (row.file_key) return JSON.stringify({ file_key: row.file_key });
+    if (!row.file_bytes || row.file_bytes.length === 0 || !row.file_name) throw new MalformedRowError('file row without bytes or name');
+    const fileKey = await this.#withTokenRenewal(ctx, async () => {
+      const done = await this.#limiter.take(row.chat_key);
+      try {
+        // im.file.create answers with the data alone ({ file_key }), without the code/msg envelope; a refusal with
+        // HTTP 200 comes back as null.
+        const answer = (await this.#withTimeout(
+          this.#client.im.v1.file.create({
+            data: { file_type: (row.file_type ?? 'stream') as 'stream', file_name: row.file_name as string, file: Buffer.from(row.file_bytes as Uint8Array) },
+          }),
+        )) as { file_key?: string } | null;
+        if (!answer?.file_key) throw new Error('file upload answered without a file_key');
+        return answer.file_key;
+      } finally {
+        done();
+      }
+    });
+    await this.#db.updateTable('outbox').set({ file_key: fileKey }).where('id', '=', row.id).execute();
+    row.file_key = fileKey;
+    return JSON.stringify({ file_key: fileKey });
+  }
+
+  async #withTokenRenewal<T>(ctx: object, call: () => Promise<T>): Promise<T> {
+    let renewed = false;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        const verdict = classifyLarkError(err);
+        if (verdict.kind !== 'token' || renewed || !this.#clearTokenCache) throw err;
+        renewed = true;
+        this.#log.warn({ ...ctx, code: verdict.code }, 'outbox: tenant token rejected, renewing it');
+        await this.#clearTokenCache();
+      }
+    }
+  }
+
   /** The `content` string Lark wants, or null when the case of a case card is gone. */
-  async #body(content: OutboxContent): Promise<string | null> {
+  async #body(content: Exclude<OutboxContent, { kind: 'file' }>): Promise<string | null> {
     switch (content.kind) {
       case 'text':
         // Lark reads <at user_id="…"> in a text message as a mention (even @all); Banli never mentions anyone by
@@ -464,7 +512,15 @@ export class OutboxSender {
     await this.#db.transaction().execute(async (trx) => {
       const res = await trx
         .updateTable('outbox')
-        .set({ status: 'sent', sent_at: sql<Date>`now()`, message_id: row.op === 'patch' ? null : sent.messageId, last_error: null, locked_until: null })
+        .set({
+          status: 'sent',
+          sent_at: sql<Date>`now()`,
+          message_id: row.op === 'patch' ? null : sent.messageId,
+          last_error: null,
+          locked_until: null,
+          // Lark has the file now; the key stays for the record, the bytes go.
+          ...(content.kind === 'file' ? { file_bytes: null } : {}),
+        })
         .where('id', '=', row.id)
         .where('status', '=', 'pending')
         .executeTakeFirst();
@@ -497,7 +553,7 @@ export class OutboxSender {
         this.#log.error({ ...fields, coalesced: superseded.length }, 'outbox: Lark refused the message, not retrying');
         return;
       }
-      if (ageMs >= this.#giveUpAfterMs) {
+      if (ageMs >= (row.msg_type === 'file' ? this.#fileGiveUpAfterMs : this.#giveUpAfterMs)) {
         await this.#markFailed([row.id], reason);
         this.#log.error({ ...fields, ageMs }, 'outbox: gave up on message after retrying');
         return;

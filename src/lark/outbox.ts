@@ -6,7 +6,7 @@ import type { DbOrTrx } from '../storage/database.ts';
 // its messages commit together; the sender (outbox-sender.ts) delivers them.
 
 /** What an outbox row carries: a finished Lark content object, or a case card rendered fresh when it is sent. */
-export type OutboxContent = { kind: 'text'; text: string } | { kind: 'card'; card: object } | LiveCard;
+export type OutboxContent = { kind: 'text'; text: string } | { kind: 'card'; card: object } | { kind: 'file' } | LiveCard;
 
 /**
  * A card drawn from the database when it is sent, remembered by message id, and redrawn in place when what it shows
@@ -22,8 +22,56 @@ export type Target =
   /** Reply in the thread of a message (its chat is given for rate limits). */
   | { replyTo: string; chatId: string };
 
-function msgType(c: OutboxContent): 'text' | 'interactive' {
-  return c.kind === 'text' ? 'text' : 'interactive';
+function msgType(c: OutboxContent): 'text' | 'interactive' | 'file' {
+  return c.kind === 'text' ? 'text' : c.kind === 'file' ? 'file' : 'interactive';
+}
+
+/** Lark's upload limit for a file the bot sends. */
+export const MAX_SEND_FILE_BYTES = 30 * 1024 * 1024;
+
+/** A file to send: its name as the recipient sees it and its bytes. */
+export interface OutgoingFile {
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+// im.file.create's file_type: Lark's own types where one fits (it previews them), else 'stream'.
+function larkFileType(fileName: string): string {
+  const ext = fileName.toLowerCase().split('.').pop() ?? '';
+  if (ext === 'xlsx' || ext === 'xls' || ext === 'csv') return 'xls';
+  if (ext === 'doc' || ext === 'docx') return 'doc';
+  if (ext === 'pdf') return 'pdf';
+  return 'stream';
+}
+
+/**
+ * Queues a file message. The bytes are stored with the row until Lark has the file, so an outage delays it and a
+ * restart loses nothing; the sender uploads once (keeping the file_key) and sends under the row's uuid.
+ */
+export async function enqueueFile(db: DbOrTrx, target: Target, file: OutgoingFile): Promise<string> {
+  if (file.bytes.length === 0) throw new RangeError(`enqueueFile: ${file.fileName} is empty; Lark refuses empty files`);
+  if (file.bytes.length > MAX_SEND_FILE_BYTES) throw new RangeError(`enqueueFile: ${file.fileName} is over Lark's 30 MB`);
+  const uuid = randomUUID();
+  const base = {
+    uuid,
+    msg_type: 'file',
+    content: JSON.stringify({ kind: 'file' } satisfies OutboxContent),
+    case_id: null,
+    file_name: file.fileName,
+    file_type: larkFileType(file.fileName),
+    file_bytes: file.bytes,
+  };
+  if ('replyTo' in target) {
+    await db.insertInto('outbox').values({ ...base, op: 'reply', reply_to: target.replyTo, chat_key: target.chatId }).execute();
+  } else if ('chatId' in target) {
+    await db.insertInto('outbox').values({ ...base, op: 'create', receive_id: target.chatId, receive_id_type: 'chat_id', chat_key: target.chatId }).execute();
+  } else {
+    await db
+      .insertInto('outbox')
+      .values({ ...base, op: 'create', receive_id: target.openId, receive_id_type: 'open_id', chat_key: `user:${target.openId}` })
+      .execute();
+  }
+  return uuid;
 }
 
 /** Queues a new message (or a reply) to be sent; returns its uuid (Lark's idempotency key). */

@@ -171,6 +171,27 @@ export interface OutboxTable {
   message_id: string | null;
   created_at: Generated<Date>;
   sent_at: Date | null;
+  /** A file message: its name, Lark's file_type, the bytes until sent, and the file_key once uploaded. */
+  file_name: ColumnType<string | null, string | null | undefined, string | null>;
+  file_type: ColumnType<string | null, string | null | undefined, string | null>;
+  file_bytes: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
+  file_key: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** An import sent as a file in chat, waiting for the coordinator's 确认导入; only files without problems are kept. */
+export interface PendingImportsTable {
+  id: Generated<number>;
+  open_id: string;
+  chat_id: string;
+  message_id: string;
+  file_name: string;
+  cases: Json<unknown>;
+  warnings: ColumnType<unknown, string | undefined, string>;
+  status: ColumnType<'pending' | 'applied' | 'cancelled', 'pending' | 'applied' | 'cancelled' | undefined, 'pending' | 'applied' | 'cancelled'>;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  decided_by: string | null;
+  decided_at: Date | null;
 }
 
 export interface CaseCardsTable {
@@ -203,6 +224,7 @@ export interface DB {
   case_cards: CaseCardsTable;
   request_cards: RequestCardsTable;
   follow_ups: FollowUpsTable;
+  pending_imports: PendingImportsTable;
 }
 
 export type CaseRow = Selectable<CasesTable>;
