@@ -5,7 +5,6 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
-import ExcelJS from 'exceljs';
 import type { CellValue, Worksheet } from 'exceljs';
 import { toHalfWidth } from '../domain/text.ts';
 
@@ -72,6 +71,23 @@ export async function readImportFile(path: string): Promise<RawSheet> {
     const why = code === 'ENOENT' ? '文件不存在' : code === 'EACCES' || code === 'EPERM' ? '没有读取权限' : code === 'EISDIR' ? '这是一个文件夹' : '读取失败';
     throw new ImportFileError(`无法读取文件“${name}”：${why}`);
   }
+  return readImportBytes(name, bytes);
+}
+
+/** The file types an import accepts, by extension. */
+export function importFileType(fileName: string): '.xlsx' | '.csv' | null {
+  const ext = extname(fileName).toLowerCase();
+  return ext === '.xlsx' || ext === '.csv' ? ext : null;
+}
+
+/** Reads the bytes of an .xlsx or .csv file named `name` (a file sent in chat, or read from disk), as readImportFile. */
+export async function readImportBytes(name: string, bytes: Buffer): Promise<RawSheet> {
+  const ext = importFileType(name);
+  if (!ext) {
+    const other = extname(name).toLowerCase();
+    const hint = other === '.xls' || other === '.et' || other === '.wps' ? '请在 Excel/WPS 中另存为 .xlsx 或“CSV UTF-8”后再导入' : '只支持 .xlsx 和 .csv 文件';
+    throw new ImportFileError(`不支持的文件类型“${other || '（无扩展名）'}”：${hint}`);
+  }
   if (bytes.length === 0) throw new ImportFileError(`文件“${name}”是空的`);
   const grids = ext === '.csv' ? [csvGrid(bytes, name)] : await xlsxGrids(bytes, name);
   return sheetFromGrids(grids);
@@ -116,6 +132,8 @@ function decodeCsv(bytes: Buffer): string {
 }
 
 async function xlsxGrids(bytes: Buffer, name: string): Promise<GridRow[][]> {
+  // Loaded on first use: an idle service never pays for exceljs.
+  const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   try {
     // exceljs declares a Buffer type of its own; at runtime it takes Node's.
