@@ -41,6 +41,14 @@ export const LARK_CODES = {
   noPermission: { code: 230027, status: 400, msg: 'Lack of necessary permissions.' },
   invalidReceiveId: { code: 230034, status: 400, msg: 'The receive_id is invalid.' },
   cardContentFailed: { code: 230099, status: 400, msg: 'Failed to create card content' },
+  /** messageResource.get: the file_key is not in that message (or the message is unknown to the bot). */
+  resourceNotInMessage: { code: 234003, status: 400, msg: 'File not in msg.' },
+  /** messageResource.get: the resource is over the 100 MB download limit. */
+  resourceTooLarge: { code: 234037, status: 400, msg: 'Downloaded file size exceeds limit.' },
+  /** im.file.create: an empty file, or over 30 MB. */
+  fileSizeInvalid: { code: 234006, status: 400, msg: 'The file size exceed the max value or is empty.' },
+  /** A file message whose file_key the app never uploaded. */
+  fileKeyInvalid: { code: 230055, status: 400, msg: 'The file key is invalid or the file was not uploaded by this app.' },
   /** contact/v3: the user is not in the app's contact scope (also what an unknown open_id gets). */
   noUserAuthority: { code: 41050, status: 400, msg: 'no user authority error' },
 } as const satisfies Record<string, LarkCode>;

@@ -134,6 +134,15 @@ export interface ChatChange {
 }
 export type { ClientConfig, PushResult } from './long-connection.ts';
 
+/** A file uploaded by the bot with im.file.create. */
+export interface UploadedFile {
+  fileKey: string;
+  fileName: string;
+  fileType: string;
+  bytes: Buffer;
+  at: number;
+}
+
 export interface LarkEmulator {
   readonly url: string;
   readonly appId: string;
@@ -161,6 +170,12 @@ export interface LarkEmulator {
   textsIn(chatId: string): string[];
   /** Polls until `predicate` returns something truthy and resolves with it; rejects after `timeoutMs`. */
   waitFor<T>(predicate: (emulator: LarkEmulator) => T, timeoutMs?: number): Promise<NonNullable<T>>;
+  /** Files the bot uploaded (im.file.create), in upload order. */
+  readonly uploads: readonly UploadedFile[];
+  /** A file a user attaches to a message: its bytes become downloadable as a message resource; returns its file_key. */
+  userFile(bytes: Buffer): string;
+  /** The file a bot's file message carries (its upload), or undefined. */
+  fileOf(messageId: string): UploadedFile | undefined;
   /** The chat id Lark gives the bot's one-to-one chat with a user (what an open_id send lands in). */
   p2pChatId(openId: string): string;
   recordIncoming(message: IncomingMessage): void;
@@ -221,6 +236,30 @@ const TOKEN_RENEW_BELOW_S = 1800;
 const MSG_TYPES = new Set([
   'text', 'post', 'image', 'file', 'audio', 'media', 'sticker', 'interactive', 'share_chat', 'share_user', 'system',
 ]);
+const FILE_TYPES = new Set(['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream']);
+
+/** The parts of a multipart/form-data body: each part's field name, file name (if any) and bytes. */
+function parseMultipart(body: Buffer, boundary: string): { name: string; filename?: string; data: Buffer }[] {
+  const parts: { name: string; filename?: string; data: Buffer }[] = [];
+  const delimiter = Buffer.from(`--${boundary}`);
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const afterDelimiter = start + delimiter.length;
+    if (body.subarray(afterDelimiter, afterDelimiter + 2).toString() === '--') break;
+    const headerEnd = body.indexOf('\r\n\r\n', afterDelimiter);
+    const next = body.indexOf(delimiter, afterDelimiter);
+    if (headerEnd === -1 || next === -1) break;
+    const headers = body.subarray(afterDelimiter + 2, headerEnd).toString('utf8');
+    const name = /(?:^|[;\s])name="([^"]*)"/i.exec(headers)?.[1];
+    const filename = /filename="([^"]*)"/i.exec(headers)?.[1];
+    // The part's data ends with the CRLF before the next delimiter.
+    const data = body.subarray(headerEnd + 4, next - 2);
+    if (name !== undefined) parts.push(filename !== undefined ? { name, filename, data: Buffer.from(data) } : { name, data: Buffer.from(data) });
+    start = next;
+  }
+  return parts;
+}
+
 const RECEIVE_ID_TYPES = new Set<string>(['chat_id', 'open_id', 'union_id', 'user_id', 'email']);
 
 function hex(bytes: number): string {
@@ -317,7 +356,9 @@ class Emulator implements LarkEmulator {
   readonly sent: SentMessage[] = [];
   readonly patches: PatchRecord[] = [];
   readonly requests: RequestRecord[] = [];
+  readonly uploads: UploadedFile[] = [];
 
+  private readonly userFiles = new Map<string, Buffer>();
   private readonly perChatQps: number;
   private readonly perAppQps: number;
   private readonly users_ = new Map<string, EmulatorUser>();
@@ -507,6 +548,19 @@ class Emulator implements LarkEmulator {
     this.emitChange('message', stored);
   }
 
+  userFile(bytes: Buffer): string {
+    const fileKey = `file_v3_${hex(12)}`;
+    this.userFiles.set(fileKey, Buffer.from(bytes));
+    return fileKey;
+  }
+
+  fileOf(messageId: string): UploadedFile | undefined {
+    const stored = this.messages.get(messageId);
+    if (!stored || stored.msgType !== 'file' || !isObject(stored.content)) return undefined;
+    const key = stored.content.file_key;
+    return this.uploads.find((u) => u.fileKey === key);
+  }
+
   p2pChatId(openId: string): string {
     return `oc_${digest(`p2p:${this.appId}:${openId}`).slice(0, 32)}`;
   }
@@ -559,6 +613,8 @@ class Emulator implements LarkEmulator {
     app.disable('x-powered-by');
     app.use((req, res, next) => this.record(req, res, next));
     app.use(express.json({ limit: '10mb' }));
+    // im.file.create posts multipart/form-data (up to Lark's 30 MB, with room for the envelope).
+    app.use(express.raw({ type: 'multipart/form-data', limit: '31mb' }));
     app.use((req, res, next) => {
       this.intercept(req, res, next).catch(next);
     });
@@ -576,6 +632,10 @@ class Emulator implements LarkEmulator {
       this.guard(res, () => this.replyMessage(req, res)),
     );
     app.patch('/open-apis/im/v1/messages/:message_id', (req, res) => this.guard(res, () => this.patchMessage(req, res)));
+    app.post('/open-apis/im/v1/files', (req, res) => this.guard(res, () => this.uploadFile(req, res)));
+    app.get('/open-apis/im/v1/messages/:message_id/resources/:file_key', (req, res) =>
+      this.guard(res, () => this.messageResource(req, res)),
+    );
     app.get('/open-apis/contact/v3/users/:user_id', (req, res) => this.guard(res, () => this.getUser(req, res)));
     app.get('/open-apis/bot/v3/info', (_req, res) => {
       this.answer(res, 200, {
@@ -784,6 +844,46 @@ class Emulator implements LarkEmulator {
     this.answer(res, 200, { code: 0, msg: 'ok', data: {} });
   }
 
+  /** im.file.create: answers `{code, msg, data: {file_key}}` (the SDK hands its caller `data` alone). */
+  private uploadFile(req: ExpressRequest, res: ExpressResponse): void {
+    const type = req.get('content-type') ?? '';
+    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(type);
+    if (!type.startsWith('multipart/form-data') || !boundary || !Buffer.isBuffer(req.body)) {
+      throw new HttpFailure(LARK_CODES.fieldValidation, 'the upload must be multipart/form-data');
+    }
+    const parts = parseMultipart(req.body, boundary[1] ?? boundary[2] ?? '');
+    const field = (name: string) => parts.find((p) => p.name === name);
+    const fileType = field('file_type')?.data.toString('utf8');
+    const fileName = field('file_name')?.data.toString('utf8');
+    const file = field('file');
+    if (!fileType || !FILE_TYPES.has(fileType)) throw new HttpFailure(LARK_CODES.fieldValidation, 'file_type must be one of opus, mp4, pdf, doc, xls, ppt, stream');
+    if (!fileName) throw new HttpFailure(LARK_CODES.fieldValidation, 'file_name is required');
+    if (!file) throw new HttpFailure(LARK_CODES.fieldValidation, 'file is required');
+    if (file.data.length === 0 || file.data.length > 30 * 1024 * 1024) throw new HttpFailure(LARK_CODES.fileSizeInvalid);
+    const upload: UploadedFile = { fileKey: `file_v3_${hex(12)}`, fileName, fileType, bytes: file.data, at: Date.now() };
+    this.uploads.push(upload);
+    this.answer(res, 200, { code: 0, msg: 'success', data: { file_key: upload.fileKey } });
+  }
+
+  /** im.messageResource.get: the bytes of a file in a user's message, as a download. */
+  private messageResource(req: ExpressRequest, res: ExpressResponse): void {
+    const type = typeof req.query.type === 'string' ? req.query.type : '';
+    if (type !== 'file' && type !== 'image') throw new HttpFailure(LARK_CODES.fieldValidation, 'type must be image or file');
+    const message = this.messages.get(String(req.params.message_id));
+    const fileKey = String(req.params.file_key);
+    const inMessage = message && isObject(message.content) && message.content.file_key === fileKey;
+    const bytes = this.userFiles.get(fileKey);
+    if (!inMessage || !bytes) throw new HttpFailure(LARK_CODES.resourceNotInMessage);
+    if (bytes.length > 100 * 1024 * 1024) throw new HttpFailure(LARK_CODES.resourceTooLarge);
+    const name = isObject(message.content) && typeof message.content.file_name === 'string' ? message.content.file_name : fileKey;
+    res.status(200).set({
+      'content-type': 'application/octet-stream',
+      'content-length': String(bytes.length),
+      'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+    });
+    res.end(bytes);
+  }
+
   private getUser(req: ExpressRequest, res: ExpressResponse): void {
     const id = String(req.params.user_id);
     const idType = typeof req.query.user_id_type === 'string' ? req.query.user_id_type : 'open_id';
@@ -832,6 +932,11 @@ class Emulator implements LarkEmulator {
       throw new HttpFailure(LARK_CODES.fieldValidation, 'uuid must be a string of at most 50 characters');
     }
     const content = parseContent(msgType, body.content);
+    // A file message carries a file this app uploaded ("file_key 需通过上传文件接口获取").
+    if (msgType === 'file') {
+      const key = isObject(content) ? content.file_key : undefined;
+      if (typeof key !== 'string' || !this.uploads.some((u) => u.fileKey === key)) throw new HttpFailure(LARK_CODES.fileKeyInvalid);
+    }
     const result: { msgType: string; content: unknown; rawContent: string; uuid?: string } = {
       msgType,
       content,

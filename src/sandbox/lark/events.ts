@@ -44,6 +44,11 @@ export interface MessageSpec {
   senderType?: 'user' | 'app';
   /** The message being replied to (Lark sets root_id and parent_id). */
   parentId?: string;
+  /**
+   * A file message instead of text (`message_type: "file"`, content `{file_key, file_name}`; no mentions, as Lark
+   * sends it); register the bytes with the emulator's `userFile` first.
+   */
+  file?: { fileKey: string; fileName: string };
 }
 
 export interface CardActionSpec {
@@ -136,7 +141,8 @@ class Sender implements EventSender {
     }));
     const absent = mentions.filter((mention) => !m.text.includes(mention.key)).map((mention) => mention.key);
     const text = absent.length > 0 ? `${absent.join(' ')} ${m.text}` : m.text;
-    const content = { text };
+    const msgType = m.file ? 'file' : 'text';
+    const content = m.file ? { file_key: m.file.fileKey, file_name: m.file.fileName } : { text };
 
     const message: Record<string, unknown> = {
       message_id: messageId,
@@ -144,20 +150,20 @@ class Sender implements EventSender {
       update_time: String(now),
       chat_id: m.chatId,
       chat_type: m.chatType,
-      message_type: 'text',
+      message_type: msgType,
       content: JSON.stringify(content),
     };
     if (m.parentId) {
       message.root_id = m.parentId;
       message.parent_id = m.parentId;
     }
-    if (mentions.length > 0) message.mentions = mentions;
+    if (mentions.length > 0 && !m.file) message.mentions = mentions;
 
     this.opts.emulator?.recordIncoming({
       messageId,
       chatId: m.chatId,
       senderOpenId: m.senderOpenId,
-      msgType: 'text',
+      msgType,
       content,
     });
     const [response] = await this.post({
