@@ -83,52 +83,76 @@ const CASE_COLUMNS: { header: string; width: number }[] = [
 /** The workbook as .xlsx bytes. exceljs is loaded on first use only: an idle service never pays for it. */
 export async function renderReportXlsx(f: ReportFigures): Promise<Buffer> {
   const { default: ExcelJS } = await import('exceljs');
-  const wb = new ExcelJS.Workbook();
+  const { PassThrough } = await import('node:stream');
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((resolve, reject) => {
+    sink.on('end', resolve);
+    sink.on('error', reject);
+  });
+  // The streaming writer commits each row as it goes: a year of 10,000 cases is written in a fraction of the time
+  // (and memory) the in-memory workbook takes. Inline strings keep it from building a shared-string table.
+  // Fast compression: the file is small either way, and deflate at the default level is most of the writing time.
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink, useStyles: true, useSharedStrings: false, zip: { zlib: { level: 1 } } } as ConstructorParameters<
+    typeof ExcelJS.stream.xlsx.WorkbookWriter
+  >[0]);
   wb.creator = 'Banli';
   const bold = { bold: true } as const;
+  type Sheet = ReturnType<typeof wb.addWorksheet>;
+  const add = (sheet: Sheet, values: (string | number)[], font?: { bold?: boolean; size?: number }) => {
+    const row = sheet.addRow(values);
+    if (font) row.font = font;
+    row.commit();
+  };
 
   const summary = wb.addWorksheet(SHEET_NAMES.summary);
   summary.columns = [{ width: 44 }, { width: 10 }, { width: 10 }, { width: 10 }];
-  summary.addRow([reportTitle(f)]).font = { bold: true, size: 14 };
-  for (const line of summaryLines(f)) summary.addRow([line]);
-  summary.addRow([]);
-  summary.addRow(['指标', '分子', '分母', '比率']).font = bold;
-  for (const r of rateRows(f)) summary.addRow([r.label, r.rate.numerator, r.rate.denominator, r.rate.percent]);
-  summary.addRow(['首次评价不满意（件）', f.firstDissatisfied]);
-  summary.addRow(['逾期未办结（件）', f.overdue]);
-  summary.addRow(['已答复待评价（件）', f.unrated]);
-  summary.addRow([]);
-  summary.addRow(['办理类别', '件数']).font = bold;
-  for (const r of f.byRole) summary.addRow([r.label, r.count]);
+  add(summary, [reportTitle(f)], { bold: true, size: 14 });
+  for (const line of summaryLines(f)) add(summary, [line]);
+  add(summary, []);
+  add(summary, ['指标', '分子', '分母', '比率'], bold);
+  for (const r of rateRows(f)) add(summary, [r.label, r.rate.numerator, r.rate.denominator, r.rate.percent]);
+  add(summary, ['首次评价不满意（件）', f.firstDissatisfied]);
+  add(summary, ['逾期未办结（件）', f.overdue]);
+  add(summary, ['已答复待评价（件）', f.unrated]);
+  add(summary, []);
+  add(summary, ['办理类别', '件数'], bold);
+  for (const r of f.byRole) add(summary, [r.label, r.count]);
   if (f.classMix.length > 0) {
-    summary.addRow([]);
-    summary.addRow(['办理结果', ...f.resultClasses.map((k) => `${k}类`)]).font = bold;
-    for (const m of f.classMix) summary.addRow([m.label, ...f.resultClasses.map((k) => m.counts[k] ?? 0)]);
+    add(summary, []);
+    add(summary, ['办理结果', ...f.resultClasses.map((k) => `${k}类`)], bold);
+    for (const m of f.classMix) add(summary, [m.label, ...f.resultClasses.map((k) => m.counts[k] ?? 0)]);
   }
   if (f.adjustedOut.length > 0) {
-    summary.addRow([]);
-    summary.addRow(['已调整出本单位（不计入统计）']).font = bold;
-    for (const a of f.adjustedOut) summary.addRow([`${a.caseNo} ${a.roleLabel} ${a.title}`]);
+    add(summary, []);
+    add(summary, ['已调整出本单位（不计入统计）'], bold);
+    for (const a of f.adjustedOut) add(summary, [`${a.caseNo} ${a.roleLabel} ${a.title}`]);
   }
+  summary.commit();
 
   const bSheet = wb.addWorksheet(SHEET_NAMES.bClass);
   bSheet.columns = [{ width: 10 }, { width: 12 }, { width: 12 }, { width: 60 }];
-  bSheet.addRow([...B_CLASS_COLUMNS]).font = bold;
-  for (const b of f.bClass) bSheet.addRow([b.roleLabel, b.caseNo, b.disclosure, b.title]);
+  add(bSheet, [...B_CLASS_COLUMNS], bold);
+  for (const b of f.bClass) add(bSheet, [b.roleLabel, b.caseNo, b.disclosure, b.title]);
+  bSheet.commit();
 
   const all = wb.addWorksheet(SHEET_NAMES.cases);
   all.columns = CASE_COLUMNS.map((c) => ({ width: c.width }));
-  all.addRow(CASE_COLUMNS.map((c) => c.header)).font = bold;
-  for (const c of f.cases) all.addRow(caseRow(c));
+  add(all, CASE_COLUMNS.map((c) => c.header), bold);
+  for (const c of f.cases) add(all, caseRow(c));
+  all.commit();
 
   const promises = wb.addWorksheet(SHEET_NAMES.promises);
   promises.columns = [{ width: 12 }, { width: 48 }, { width: 12 }, { width: 60 }];
-  promises.addRow(['案号', '案由', '说明日期', '调整情况']).font = bold;
-  if (f.promiseChanges.length === 0) promises.addRow(['无']);
-  for (const p of f.promiseChanges) promises.addRow([p.caseNo, p.title, p.date, p.note]);
+  add(promises, ['案号', '案由', '说明日期', '调整情况'], bold);
+  if (f.promiseChanges.length === 0) add(promises, ['无']);
+  for (const p of f.promiseChanges) add(promises, [p.caseNo, p.title, p.date, p.note]);
+  promises.commit();
 
-  const out = await wb.xlsx.writeBuffer();
-  return Buffer.from(out as ArrayBuffer);
+  await wb.commit();
+  await ended;
+  return Buffer.concat(chunks);
 }
 
 // A table cell must not break the Markdown table: pipes are escaped, line breaks flattened.
