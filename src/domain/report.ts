@@ -431,3 +431,13 @@ export function summaryLines(f: ReportFigures): string[] {
   }
   return lines;
 }
+
+/**
+ * Whose cases 统计 counts: a chat bound to a unit counts that unit (for anyone in it); otherwise a coordinator gets
+ * everything; anyone else is told how to get a scope.
+ */
+export function statsScope(input: { chatUnit: string | null; coordinator: boolean }): { unit: string | null } | { refusal: string } {
+  if (input.chatUnit) return { unit: input.chatUnit };
+  if (input.coordinator) return { unit: null };
+  return { refusal: '本群尚未绑定处室，无法确定统计范围。请协调员先发送“绑定 <处室>”，或请协调员私聊机器人统计全部案件。' };
+}

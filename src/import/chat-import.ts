@@ -119,7 +119,7 @@ export type ImportDecision =
 
 /**
  * 确认导入: applies the stored import in the caller's transaction, planned again against what is stored now (a case
- * claimed or changed since the preview keeps its workflow fields). `onCaseChanged` is called for each updated case.
+ * claimed or changed since the preview keeps its workflow fields). `onCaseChanged` is called for each updated case with the fields that changed.
  */
 export async function confirmImport(
   trx: DbOrTrx,
@@ -127,7 +127,7 @@ export async function confirmImport(
   actor: Actor,
   clocks: Clocks,
   now: Date,
-  onCaseChanged: (caseId: number) => Promise<void>,
+  onCaseChanged: (caseId: number, fields: string[]) => Promise<void>,
 ): Promise<ImportDecision> {
   if (!isCoordinator(actor)) return { outcome: 'refused', message: '只有协调员可以确认导入。' };
   const pending = await lockPendingImport(trx, importId);
@@ -146,8 +146,12 @@ export async function confirmImport(
     throw err;
   }
   await decidePendingImport(trx, importId, 'applied', actor.openId, now);
-  const changedCaseIds = plan.items.flatMap((i) => (i.action === 'update' ? [i.caseId] : []));
-  for (const id of changedCaseIds) await onCaseChanged(id);
+  const changedCaseIds: number[] = [];
+  for (const item of plan.items) {
+    if (item.action !== 'update') continue;
+    changedCaseIds.push(item.caseId);
+    await onCaseChanged(item.caseId, item.changes.map((c) => c.field));
+  }
   const { create, update, unchanged } = plan.counts;
   return { outcome: 'applied', fileName: pending.fileName, plan, changedCaseIds, message: `已导入“${pending.fileName}”：新增 ${create} 件，更新 ${update} 件，未变化 ${unchanged} 件。` };
 }

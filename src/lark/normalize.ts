@@ -14,6 +14,8 @@ export interface IncomingMessage {
   /** The text with mention placeholders still in it (`@_user_1`). */
   text: string;
   mentions: { key: string; openId: string; name: string }[];
+  /** A file message's key and name (download it with the message-resource API); absent for other messages. */
+  file?: { fileKey: string; fileName: string };
 }
 
 export interface IncomingCardAction {
@@ -83,12 +85,26 @@ function textOf(messageType: string, content: string): string {
   return '';
 }
 
+const fileContentSchema = z.object({ file_key: z.string().min(1), file_name: z.string().default('') });
+
+function fileOf(messageType: string, content: string): { fileKey: string; fileName: string } | undefined {
+  if (messageType !== 'file') return undefined;
+  try {
+    const r = fileContentSchema.safeParse(JSON.parse(content));
+    return r.success ? { fileKey: r.data.file_key, fileName: r.data.file_name.trim() || r.data.file_key } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads an im.message.receive_v1 event; null when it is not one we can use. */
 export function normalizeMessage(data: unknown): IncomingMessage | null {
   const r = messageEventSchema.safeParse(data);
   if (!r.success) return null;
   const { message, sender } = r.data;
+  const file = fileOf(message.message_type, message.content);
   return {
+    ...(file ? { file } : {}),
     eventId: r.data.event_id,
     messageId: message.message_id,
     chatId: message.chat_id,

@@ -423,3 +423,33 @@ export async function outboxSettled(h: Harness, timeoutMs = 5000): Promise<void>
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Sends a file to the bot as Lark delivers it (a `file` message, no mentions); its bytes become downloadable. */
+export async function sendFile(h: Harness, from: EmulatorUser, fileName: string, bytes: Buffer, opts: { p2p?: boolean; chatId?: string } = {}): Promise<SaidMessage> {
+  const chatId = opts.p2p === false ? (opts.chatId ?? GROUP) : h.lark.p2pChatId(from.openId);
+  const messageId = uid('om');
+  const fileKey = h.lark.userFile(bytes);
+  const res = await h.events.message({
+    chatId,
+    chatType: opts.p2p === false ? 'group' : 'p2p',
+    senderOpenId: from.openId,
+    text: '',
+    messageId,
+    file: { fileKey, fileName },
+  });
+  if (res.status !== 200) throw new Error(`sendFile: the webhook answered HTTP ${res.status}`);
+  return { messageId, chatId };
+}
+
+/** The files the bot sent in answer to a message, in order, once `count` of them have arrived. */
+export async function filesAnswering(h: Harness, messageId: string, count: number, timeoutMs = 15_000) {
+  const sent = await h.lark.waitFor(() => {
+    const files = h.lark.sent.filter((m) => m.replyTo === messageId && m.msgType === 'file');
+    return files.length >= count ? files : null;
+  }, timeoutMs);
+  return sent.map((m) => {
+    const file = h.lark.fileOf(m.messageId);
+    if (!file) throw new Error(`file message ${m.messageId} carries no uploaded file`);
+    return file;
+  });
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeReport, rate, summaryLines, type ReportCase } from '../../src/domain/report.ts';
+import { computeReport, rate, statsScope, summaryLines, type ReportCase } from '../../src/domain/report.ts';
 import { renderReportMarkdown } from '../../src/report/render.ts';
 
 // The report's arithmetic on hand-made records; every expected figure is worked out by hand in the test.
@@ -213,5 +213,14 @@ describe('computeReport', () => {
     });
     const f = computeReport([b], { year: 2024, asOf: AS_OF });
     expect(f.promiseChanges).toEqual([{ caseNo: '20240002', title: '关于20240002的建议', date: '2024-10-01', note: '因规划调整，改为明年建成，已向代表说明' }]);
+  });
+});
+
+describe('statsScope', () => {
+  it('counts the bound unit for anyone, everything for a coordinator elsewhere, and refuses the rest with a way out', () => {
+    expect(statsScope({ chatUnit: '养老服务处', coordinator: false })).toEqual({ unit: '养老服务处' });
+    expect(statsScope({ chatUnit: '养老服务处', coordinator: true })).toEqual({ unit: '养老服务处' });
+    expect(statsScope({ chatUnit: null, coordinator: true })).toEqual({ unit: null });
+    expect(statsScope({ chatUnit: null, coordinator: false })).toEqual({ refusal: expect.stringContaining('绑定 <处室>') });
   });
 });
