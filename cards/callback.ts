@@ -55,6 +55,9 @@ export const CALLBACK_VALUES = {
   refuse_extension: z.strictObject({ action: z.literal('refuse_extension'), caseId: positiveId, requestId: positiveId }),
   approve_adjustment: z.strictObject({ action: z.literal('approve_adjustment'), caseId: positiveId, requestId: positiveId }),
   refuse_adjustment: z.strictObject({ action: z.literal('refuse_adjustment'), caseId: positiveId, requestId: positiveId }),
+  // The import preview's buttons name the stored import, not a case.
+  confirm_import: z.strictObject({ action: z.literal('confirm_import'), importId: positiveId }),
+  cancel_import: z.strictObject({ action: z.literal('cancel_import'), importId: positiveId }),
 } satisfies Record<string, z.ZodType<{ action: string }>>;
 
 export type CallbackAction = keyof typeof CALLBACK_VALUES;

@@ -7,6 +7,7 @@ export { buildHelpCard } from './help.ts';
 export { buildRequestDecisionCard } from './request-decision.ts';
 export { buildNoticeCard, MAX_NOTICE_CHARS } from './notice.ts';
 export { buildStatsCard, MAX_TABLE_ROWS, type StatsView } from './stats-card.ts';
+export { buildImportPreviewCard, importProblemLines, type ImportPreviewView, type ImportProblemView } from './import-preview.ts';
 export {
   ACTION_NAMES,
   FORM_FIELDS,

@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { createWorkCalendar, todayIn } from './domain/calendar.ts';
 import { createClocks, type Clocks } from './domain/clocks.ts';
 import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client.ts';
+import { downloadMessageFile } from './lark/files.ts';
 import { NameResolver } from './lark/names.ts';
 import { rememberCaseCard, rememberRequestCard } from './lark/outbox.ts';
 import { openCaseIdsOf } from './cases/case.repository.ts';
@@ -142,6 +143,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     names,
     botOpenId: () => botOpenId,
     kick: () => sender.kick(),
+    files: { download: (messageId, fileKey, maxBytes) => downloadMessageFile(larkClient.client, messageId, fileKey, maxBytes) },
   });
 
   const inFlight = new Set<Promise<unknown>>();

@@ -23,6 +23,8 @@ export interface ChatContext {
   today(): IsoDate;
   names: NameResolver;
   botOpenId(): string | undefined;
+  /** Downloads a file a user sent (the message-resource API); refuses (FileTooLargeError) anything over maxBytes. */
+  files?: { download(messageId: string, fileKey: string, maxBytes: number): Promise<Buffer> };
   /** New outbox rows were committed. */
   kick(): void;
 }

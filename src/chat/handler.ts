@@ -51,7 +51,7 @@ export class ChatHandler {
 
   /** Handles one chat message event; settles it in the transaction of its effects. */
   async handleMessage(msg: IncomingMessage, settle: SettleMessage): Promise<void> {
-    const turn: MessageTurn = { msg, chat: this.ctx, bot: undefined, body: msg.text, senderName: '' };
+    const turn: MessageTurn = { msg, chat: this.ctx, bot: undefined, body: msg.text, senderName: '', settle };
     let handled = false;
     await runChain(MESSAGE_MIDDLEWARE, turn, async () => {
       handled = true;

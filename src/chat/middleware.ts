@@ -1,7 +1,9 @@
 // Steps every incoming message or click goes through before (and around) its command or button, in the spirit of
 // bolt-js middleware: each gets the turn and `next`, and may stop the turn by not calling it.
 
+import type { SettleMessage } from '../inbox/inbox.ts';
 import type { IncomingMessage } from '../lark/normalize.ts';
+import { fileImport } from './file-import.ts';
 import type { ChatContext } from './command.ts';
 
 export type Middleware<T> = (turn: T, next: () => Promise<void>) => Promise<void>;
@@ -25,6 +27,8 @@ export interface MessageTurn {
   /** The text with the bot's mention removed and other people's mentions as `<at:OPEN_ID>`. */
   body: string;
   senderName: string;
+  /** Finishes the message's inbox row in the transaction of its effects (a step that answers by itself calls it). */
+  settle: SettleMessage;
 }
 
 /** Ignores what the bot itself (or another app) posts. Until the bot's own id is known (Lark unreachable at start),
@@ -59,4 +63,5 @@ export const senderName: Middleware<MessageTurn> = async (turn, next) => {
   await next();
 };
 
-export const MESSAGE_MIDDLEWARE: readonly Middleware<MessageTurn>[] = [ignoreSelf, onlyWhenMentioned, stripMentions, senderName];
+// A file carries no @mention, so file messages are taken before the mention check (see ./file-import.ts).
+export const MESSAGE_MIDDLEWARE: readonly Middleware<MessageTurn>[] = [ignoreSelf, fileImport, onlyWhenMentioned, stripMentions, senderName];

@@ -35,6 +35,8 @@ import { reply } from './commands/reply.ts';
 import { grant, revoke } from './commands/roles.ts';
 import { show } from './commands/show.ts';
 import { todo } from './commands/todo.ts';
+import { stats } from './commands/stats.ts';
+import { exportReport } from './commands/export-report.ts';
 
 export const COMMANDS = [
   help,
@@ -51,9 +53,11 @@ export const COMMANDS = [
   show,
   mine,
   todo,
+  stats,
   bind,
   grant,
   revoke,
+  exportReport,
 ] as const satisfies readonly AnyCommand[];
 
 /** Every command a message can parse to. */

@@ -778,7 +778,7 @@ describe('text that is not a command', () => {
 
 describe('COMMAND_USAGE', () => {
   it('has a Chinese usage line for every command that starts with its command word', () => {
-    const types = ['help', 'mine', 'todo', 'show', 'claim', 'release', 'handover', 'progress', 'contact', 'reply', 'opinion', 'rate', 'extend', 'adjust', 'bind', 'grant', 'revoke'] as const;
+    const types = ['help', 'mine', 'todo', 'show', 'claim', 'release', 'handover', 'progress', 'contact', 'reply', 'opinion', 'rate', 'extend', 'adjust', 'bind', 'grant', 'revoke', 'stats', 'export_report'] as const;
     expect(Object.keys(COMMAND_USAGE).sort()).toEqual([...types].sort());
     for (const type of types) {
       const word = COMMAND_USAGE[type].split(' ')[0]!;
@@ -789,5 +789,30 @@ describe('COMMAND_USAGE', () => {
       else expect(parsed.suggestion).toBe(COMMAND_USAGE[type]);
     }
     expect(COMMAND_USAGE.contact).toBe('面商 <案号> <电话|上门|座谈|线上|当面> [日期] [说明]');
+  });
+});
+
+describe('统计 and 导出报告', () => {
+  const opts = { today: '2024-07-15', resultClasses: ['A', 'B', 'C'] };
+  it('read a year and a kind in either order, each optional for 统计', () => {
+    expect(parseCommand('统计', opts)).toMatchObject({ ok: true, command: { type: 'stats', year: null, kind: null } });
+    expect(parseCommand('统计 提案 2024年', opts)).toMatchObject({ ok: true, command: { type: 'stats', year: 2024, kind: '提案' } });
+    expect(parseCommand('/ｓｔａｔｓ ２０２３', opts)).toMatchObject({ ok: true, command: { type: 'stats', year: 2023, kind: null } });
+    expect(parseCommand('导出报告 2024 人大建议', opts)).toMatchObject({ ok: true, command: { type: 'export_report', year: 2024, kind: '建议' } });
+  });
+
+  it('say what to fix: a missing year for the report, two years, a word that is neither', () => {
+    const noYear = parseCommand('导出报告 建议', opts);
+    expect(noYear.ok).toBe(false);
+    if (!noYear.ok) expect(noYear.message).toContain('请写明年份，如：导出报告 2024 建议。');
+    const two = parseCommand('统计 2023 2024', opts);
+    if (two.ok) throw new Error('expected a refusal');
+    expect(two.message).toContain('一次只能统计一个年份');
+    const odd = parseCommand('统计 上半年', opts);
+    if (odd.ok) throw new Error('expected a refusal');
+    expect(odd.message).toContain('看不懂“上半年”');
+    const both = parseCommand('统计 建议 提案', opts);
+    if (both.ok) throw new Error('expected a refusal');
+    expect(both.message).toContain('建议和提案只能选一个');
   });
 });

@@ -16,8 +16,9 @@ import type { AnyCardAction } from './action.ts';
 import { caseButtons } from './case-buttons.ts';
 import { decisionButtons } from './decisions.ts';
 import { showButton } from './show.ts';
+import { importDecision } from './import-decision.ts';
 
-export const CARD_ACTIONS: readonly AnyCardAction[] = [caseButtons, showButton, decisionButtons];
+export const CARD_ACTIONS: readonly AnyCardAction[] = [caseButtons, showButton, decisionButtons, importDecision];
 
 const BY_ACTION = new Map<string, AnyCardAction>(CARD_ACTIONS.flatMap((m) => m.actions.map((a: string) => [a, m] as const)));
 
