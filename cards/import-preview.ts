@@ -93,7 +93,28 @@ export function buildImportPreviewCard(view: ImportPreviewView): { card: Card; s
   return { card: built, shownProblems: problems };
 }
 
-/** Every problem as text lines, for the message that follows a card that could not list them all. */
-export function importProblemLines(view: Pick<ImportPreviewView, 'fileName' | 'problems'>): string {
-  return [`“${view.fileName}”中的全部 ${view.problems.length} 处问题：`, ...view.problems.map(describe)].join('\n');
+/** Bytes of one text message we send, well under Lark's 150 KB for text. */
+const MAX_TEXT_BYTES = 60 * 1024;
+
+/**
+ * Every problem as text, for the messages that follow a card that could not list them all: one or more texts, each
+ * well under Lark's size limit for a text message.
+ */
+export function importProblemLines(view: Pick<ImportPreviewView, 'fileName' | 'problems'>): string[] {
+  const lines = [`“${view.fileName}”中的全部 ${view.problems.length} 处问题：`, ...view.problems.map(describe)];
+  const messages: string[] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(line, 'utf8') + 1;
+    if (current.length > 0 && bytes + size > MAX_TEXT_BYTES) {
+      messages.push(current.join('\n'));
+      current = [];
+      bytes = 0;
+    }
+    current.push(line);
+    bytes += size;
+  }
+  if (current.length > 0) messages.push(current.join('\n'));
+  return messages;
 }

@@ -76,7 +76,7 @@ export const fileImport: Middleware<MessageTurn> = async (turn, next) => {
     const { card, shownProblems } = buildImportPreviewCard(view);
     const out: OutboxContent[] = [{ kind: 'card', card }];
     // Every problem is shown: what did not fit on the card follows as text.
-    if (shownProblems < view.problems.length) out.push(text(importProblemLines(view)));
+    if (shownProblems < view.problems.length) for (const part of importProblemLines(view)) out.push(text(part));
     return out;
   });
 };
