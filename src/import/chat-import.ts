@@ -119,7 +119,8 @@ export type ImportDecision =
 
 /**
  * 确认导入: applies the stored import in the caller's transaction, planned again against what is stored now (a case
- * claimed or changed since the preview keeps its workflow fields). `onCaseChanged` is called for each updated case with the fields that changed.
+ * claimed or changed since the preview keeps its workflow fields). Each updated case goes through the case-changed point
+ * (applyImportPlan), so its live cards are redrawn.
  */
 export async function confirmImport(
   trx: DbOrTrx,
@@ -127,7 +128,6 @@ export async function confirmImport(
   actor: Actor,
   clocks: Clocks,
   now: Date,
-  onCaseChanged: (caseId: number, fields: string[]) => Promise<void>,
 ): Promise<ImportDecision> {
   if (!isCoordinator(actor)) return { outcome: 'refused', message: '只有协调员可以确认导入。' };
   const pending = await lockPendingImport(trx, importId);
@@ -146,12 +146,7 @@ export async function confirmImport(
     throw err;
   }
   await decidePendingImport(trx, importId, 'applied', actor.openId, now);
-  const changedCaseIds: number[] = [];
-  for (const item of plan.items) {
-    if (item.action !== 'update') continue;
-    changedCaseIds.push(item.caseId);
-    await onCaseChanged(item.caseId, item.changes.map((c) => c.field));
-  }
+  const changedCaseIds = plan.items.flatMap((i) => (i.action === 'update' ? [i.caseId] : []));
   const { create, update, unchanged } = plan.counts;
   return { outcome: 'applied', fileName: pending.fileName, plan, changedCaseIds, message: `已导入“${pending.fileName}”：新增 ${create} 件，更新 ${update} 件，未变化 ${unchanged} 件。` };
 }

@@ -1,10 +1,9 @@
 import { buildImportPreviewCard } from '../../../cards/index.ts';
 import { cancelImport, confirmImport, type ImportDecision } from '../../import/chat-import.ts';
-import { enqueueCaseCardUpdates } from '../../lark/outbox.ts';
 import { defineCardAction, type CardResponse } from './action.ts';
 
 // 确认导入 / 取消 on an import preview: the stored import is applied in the click's transaction (the cards of the
-// changed cases are redrawn) or discarded; the preview is redrawn with the outcome.
+// changed cases are redrawn through the case-changed point) or discarded; the preview is redrawn with the outcome.
 
 function answer(decision: ImportDecision): CardResponse {
   const state = decision.outcome === 'applied' ? 'applied' : decision.outcome === 'cancelled' ? 'cancelled' : decision.settled;
@@ -32,10 +31,7 @@ export const importDecision = defineCardAction<'confirm_import' | 'cancel_import
   handle: async (value, ctx) => {
     const now = new Date();
     if (value.action === 'cancel_import') return answer(await cancelImport(ctx.trx, value.importId, ctx.actor, now));
-    // Every live card of a changed case is redrawn, in this transaction.
-    const decision = await confirmImport(ctx.trx, value.importId, ctx.actor, ctx.chat.clocks, now, async (caseId) => {
-      await enqueueCaseCardUpdates(ctx.trx, caseId);
-    });
-    return answer(decision);
+    // Every changed case goes through the case-changed point in this transaction: its live cards are redrawn.
+    return answer(await confirmImport(ctx.trx, value.importId, ctx.actor, ctx.chat.clocks, now));
   },
 });
