@@ -134,6 +134,13 @@ describeOnBackends('import and report in chat', (backend) => {
     expect((await answerTo(h, huge.messageId)).text).toBe('无法导入“太大.csv”：文件超过 20 MB。请删去无关的工作表、图片后再发送，或分成几个文件导入。');
   });
 
+  it('Lark fails the download: the coordinator is told to send the file again, and nothing is stored', async () => {
+    h.lark.failNext(1, { status: 500, paths: /\/resources\// });
+    const sent = await sendFile(h, USERS.admin, '2024年建议.csv', sampleCsv());
+    expect((await answerTo(h, sent.messageId)).text).toBe('没能从飞书下载“2024年建议.csv”，请稍后重新发送。如仍失败，请联系管理员检查应用的 im:resource 权限。');
+    expect(await h.service.database.db.selectFrom('pending_imports').select('id').where('message_id', '=', sent.messageId).execute()).toEqual([]);
+  });
+
   it('a preview survives a restart, and lapses after a day', async () => {
     const extra = '案号,类别,案由,办理类别,交办日期\n20249101,建议,关于重启后导入的建议,主办,2024-03-20\n';
     const sent = await sendFile(h, USERS.admin, '补充.csv', Buffer.from(extra, 'utf8'));
@@ -152,12 +159,20 @@ describeOnBackends('import and report in chat', (backend) => {
     expect(await h.service.database.db.selectFrom('cases').select('id').where('case_no', '=', '20249102').execute()).toEqual([]);
   });
 
-  it('in a group, files from anyone but a coordinator are left alone', async () => {
+  it('in a group (all-group-messages scope), files from anyone but a coordinator are left alone; a coordinator\'s is previewed', async () => {
     const before = h.lark.sent.length;
     await sendFile(h, USERS.zhang, '会议纪要.docx', Buffer.from('x'), { p2p: false });
     await sendFile(h, USERS.zhang, '名单.csv', sampleCsv(), { p2p: false });
+    await sendFile(h, USERS.admin, '会议材料.pdf', Buffer.from('%PDF'), { p2p: false });
     await outboxSettled(h);
     expect(h.lark.sent.length).toBe(before);
+    const sent = await sendFile(h, USERS.admin, '2024年建议.csv', sampleCsv(), { p2p: false });
+    const preview = await answerTo(h, sent.messageId);
+    // The original file would undo the corrected 答复期限 of 20240562: previewed in the group, then cancelled.
+    expect(preview.chatId).toBe(sent.chatId);
+    expect(preview.text).toContain('新增 **0** 件，更新 **1** 件，未变化 **10** 件');
+    expect((await click(h, USERS.admin, preview, '取消')).toast?.type).toBe('info');
+    expect((await caseRow(h, '20240562')).reply_due_date).toBe('2024-07-31');
   });
 
   it('统计 shows the bound unit to anyone there, everything to the coordinator privately, and tells 张三 how to get a scope', async () => {
