@@ -1,15 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, startHarness } from '../support/harness.ts';
 
 // The service as an operator runs it: a real process on the embedded database, stopped with SIGTERM; and the
 // long-connection mode, which must not open the webhook door.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// `npm start` runs the compiled service; build it (a no-op when dist/ is current) so this file also runs on its own.
+beforeAll(() => {
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
+}, 120_000);
 
 interface Running {
   child: ChildProcess;
@@ -20,7 +25,7 @@ interface Running {
 function run(dataDir: string): Running {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', BANLI_DATA_DIR: dataDir, LOG_LEVEL: 'info', LARK_VERIFICATION_TOKEN: 't' };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', 'dist/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
@@ -53,7 +58,7 @@ describe('the service process on the embedded database', () => {
     fs.rmSync(sandboxDir, { recursive: true, force: true });
   });
 
-  it('starts with no set-up, answers /healthz, refuses a second process on its folder, and stops cleanly on SIGTERM', async () => {
+  it('starts compiled with plain node and no set-up, answers /healthz, refuses a second process on its folder, and stops cleanly on SIGTERM', async () => {
     const first = run(dataDir);
     try {
       const port = await portOf(first);
