@@ -54,19 +54,48 @@ export async function casesWithApprovedExtension(db: DbOrTrx, caseIds: readonly 
   return new Set(rows.map((r) => r.case_id));
 }
 
-export async function insertImportedCase(db: DbOrTrx, row: NewCase): Promise<{ id: number }> {
-  return db.insertInto('cases').values(row).returning('id').executeTakeFirstOrThrow();
+/** Inserts imported cases in one statement; returns each one's id with its key. */
+export async function insertImportedCases(db: DbOrTrx, rows: NewCase[]): Promise<Array<{ id: number; kind: string; year: number; case_no: string }>> {
+  if (rows.length === 0) return [];
+  return db.insertInto('cases').values(rows).returning(['id', 'kind', 'year', 'case_no']).execute();
 }
 
-/** Updates the fields an import owns, only if the case is still at `version`; false when it moved on meanwhile. */
-export async function updateImportedFields(db: DbOrTrx, caseId: number, version: number, set: Record<string, unknown>): Promise<boolean> {
-  const res = await db
-    .updateTable('cases')
-    .set({ ...(set as CaseUpdate), version: sql<number>`version + 1`, updated_at: new Date() })
-    .where('id', '=', caseId)
-    .where('version', '=', version)
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+// How each import-owned column is read back from the jsonb of a batched update.
+const IMPORTED_COLUMNS: Record<string, string> = {
+  session: "v.s->>'session'",
+  title: "v.s->>'title'",
+  proposer: "v.s->>'proposer'",
+  role_label: "v.s->>'role_label'",
+  role: "v.s->>'role'",
+  lead_unit: "v.s->>'lead_unit'",
+  assisting_units: "v.s->'assisting_units'",
+  unit: "v.s->>'unit'",
+  assigned_date: "(v.s->>'assigned_date')::date",
+  fixed_due_date: "(v.s->>'fixed_due_date')::date",
+  disclosure: "v.s->>'disclosure'",
+  reply_due_date: "(v.s->>'reply_due_date')::date",
+};
+
+/**
+ * Updates the fields an import owns on many cases in one statement, each only if still at its `version`; each row
+ * sets just the fields in its `set`. Returns the ids updated (a missing one moved on meanwhile).
+ */
+export async function updateImportedFieldsOfMany(
+  db: DbOrTrx,
+  rows: Array<{ caseId: number; version: number; set: Record<string, unknown> }>,
+): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  for (const r of rows) for (const field of Object.keys(r.set)) if (!(field in IMPORTED_COLUMNS)) throw new Error(`not an imported field: ${field}`);
+  const assignments = Object.entries(IMPORTED_COLUMNS).map(
+    ([field, value]) => sql`${sql.ref(field)} = case when v.s ? ${field} then ${sql.raw(value)} else c.${sql.ref(field)} end`,
+  );
+  const data = JSON.stringify(rows.map((r) => ({ id: r.caseId, version: r.version, s: r.set })));
+  const updated = await sql<{ id: number }>`
+    update cases as c set ${sql.join(assignments)}, version = c.version + 1, updated_at = now()
+    from jsonb_to_recordset(${data}::jsonb) as v(id integer, version integer, s jsonb)
+    where c.id = v.id and c.version = v.version
+    returning c.id`.execute(db);
+  return new Set(updated.rows.map((r) => r.id));
 }
 
 /** Someone's open cases (see OPEN_STATUSES), by due date. */
@@ -271,21 +300,35 @@ async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor)
   }
 }
 
+/** An entry of a case's timeline written outside the workflow (e.g. by an import). */
+export interface TimelineEntry {
+  caseId: number;
+  actorOpenId: string | null;
+  facts: TimelineFact;
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
 /** Adds an entry to a case's timeline (for changes outside the workflow, e.g. an import). */
-export async function appendTimeline(
-  db: DbOrTrx,
-  entry: { caseId: number; actorOpenId: string | null; facts: TimelineFact; before?: Record<string, unknown> | null; after?: Record<string, unknown> | null },
-): Promise<void> {
+export async function appendTimeline(db: DbOrTrx, entry: TimelineEntry): Promise<void> {
+  await appendTimelineEntries(db, [entry]);
+}
+
+/** Adds many timeline entries in one statement. */
+export async function appendTimelineEntries(db: DbOrTrx, entries: TimelineEntry[]): Promise<void> {
+  if (entries.length === 0) return;
   await db
     .insertInto('case_events')
-    .values({
-      case_id: entry.caseId,
-      actor_open_id: entry.actorOpenId,
-      type: entry.facts.type,
-      before: entry.before ? JSON.stringify(entry.before) : null,
-      after: entry.after ? JSON.stringify(entry.after) : null,
-      facts: JSON.stringify(entry.facts),
-    })
+    .values(
+      entries.map((entry) => ({
+        case_id: entry.caseId,
+        actor_open_id: entry.actorOpenId,
+        type: entry.facts.type,
+        before: entry.before ? JSON.stringify(entry.before) : null,
+        after: entry.after ? JSON.stringify(entry.after) : null,
+        facts: JSON.stringify(entry.facts),
+      })),
+    )
     .execute();
 }
 

@@ -10,6 +10,15 @@ import { clocksFor, openMigrated } from '../runtime.ts';
 
 const USAGE = '用法：npm run import -- <文件.xlsx|文件.csv> [--commit]';
 
+// On a terminal, one line on stderr says what the import is doing (reading, checking, writing n/N) and is rewritten in
+// place; piped output (a log file, a test) gets none of it, only the result.
+const progress = process.stderr.isTTY
+  ? {
+      show: (text: string) => process.stderr.write(`\r\x1b[2K${text}`),
+      done: () => process.stderr.write('\r\x1b[2K'),
+    }
+  : { show: () => {}, done: () => {} };
+
 async function run(argv: string[]): Promise<number> {
   const files = argv.filter((a) => !a.startsWith('--'));
   const unknown = argv.filter((a) => a.startsWith('--') && a !== '--commit');
@@ -23,16 +32,20 @@ async function run(argv: string[]): Promise<number> {
 
   let sheet;
   try {
+    progress.show(`正在读取 ${path.basename(file)}…`);
     sheet = await readImportFile(file);
   } catch (err) {
+    progress.done();
     if (err instanceof ImportFileError) {
       console.error(`无法导入 ${file}：${err.message}`);
       return 1;
     }
     throw err;
   }
-  for (const w of sheet.warnings) console.log(`提示：${describeProblem(w)}`);
+  progress.show(`已读取 ${sheet.rows.length} 行，正在检查…`);
   const { cases, problems } = validateRows(sheet);
+  progress.done();
+  for (const w of sheet.warnings) console.log(`提示：${describeProblem(w)}`);
   if (problems.length > 0) {
     console.error(`文件中有 ${problems.length} 处问题，未导入任何数据：`);
     for (const p of problems) console.error(`  ${describeProblem(p)}`);
@@ -43,21 +56,26 @@ async function run(argv: string[]): Promise<number> {
   try {
     const clocks = clocksFor(config);
     const source = path.basename(file);
+    progress.show(`正在与数据库中的 ${cases.length} 件案件比对…`);
     if (!commit) {
       const plan = await planImport(database.db, cases, clocks);
+      progress.done();
       for (const line of describePlan(plan)) console.log(line);
       console.log('以上为预览（未写入）。确认无误后加 --commit 正式导入。');
       return 0;
     }
     const plan = await database.db.transaction().execute(async (trx) => {
       const p = await planImport(trx, cases, clocks);
-      await applyImportPlan(trx, p, null, source);
+      await applyImportPlan(trx, p, null, source, (done, total) => progress.show(`正在写入 ${done}/${total}…`));
+      progress.show('正在提交…');
       return p;
     });
+    progress.done();
     for (const line of describePlan(plan)) console.log(line);
     console.log('已导入。');
     return 0;
   } finally {
+    progress.done();
     await database.close();
   }
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,6 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLES = fileURLToPath(new URL('../../../shared/samples', import.meta.url));
 const NPC = path.join(SAMPLES, 'cases-2024-npc.csv');
 const CPPCC = path.join(SAMPLES, 'cases-2021-cppcc.csv');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
 type SampleRow = Record<string, string>;
 /** The sample as the office wrote it, read independently of the import code. */
@@ -39,16 +38,21 @@ interface Run {
   stderr: string;
 }
 
-/** `npx tsx src/cli/import.ts …` (or the tsx binary directly, which is what npx runs, to spare its start-up). */
-function runImport(location: { url?: string; dataDir: string }, args: string[], via: 'npx' | 'tsx' = 'tsx'): Promise<Run> {
+// The CLI runs compiled, as `npm run import` does; build it (a no-op when dist/ is current) so this file runs alone too.
+beforeAll(() => {
+  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
+}, 120_000);
+
+/** `npm run import -- …` (or the compiled CLI directly, which is what npm runs after its build check, to spare npm's start-up). */
+function runImport(location: { url?: string; dataDir: string }, args: string[], via: 'npm' | 'node' = 'node'): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
   delete env.DATABASE_URL;
   delete env.BANLI_DATA_DIR;
   if (location.url) env.DATABASE_URL = location.url;
   else env.BANLI_DATA_DIR = location.dataDir;
-  const [cmd, pre] = via === 'npx' ? ['npx', ['tsx']] : [TSX, []];
+  const [cmd, pre] = via === 'npm' ? ['npm', ['run', '--silent', 'import', '--']] : [process.execPath, ['dist/src/cli/import.js']];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...pre, 'src/cli/import.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, [...pre, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -97,7 +101,7 @@ describeOnBackends('npm run import', (backend) => {
 
   it('the dry run of the 2024 NPC sample lists every case and writes nothing', async () => {
     const expected = sampleRows(NPC);
-    const res = await runImport(location, [NPC], 'npx');
+    const res = await runImport(location, [NPC], 'npm');
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     const out = lines(res.stdout);
@@ -111,7 +115,7 @@ describeOnBackends('npm run import', (backend) => {
 
   it('--commit imports it: every case unclaimed, due 3 months after assignment, each with an imported event', async () => {
     const expected = sampleRows(NPC);
-    const res = await runImport(location, [NPC, '--commit'], 'npx');
+    const res = await runImport(location, [NPC, '--commit'], 'npm');
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(lines(res.stdout).at(-1)).toBe('已导入。');
