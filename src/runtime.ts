@@ -19,6 +19,7 @@ import { OutboxSender } from './lark/outbox-sender.ts';
 import { Inbox } from './inbox/inbox.ts';
 import { createDispatcher, webhookRouter } from './lark/webhook.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createHttpApp } from './server.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { migrateToLatest } from './storage/migrate.ts';
@@ -36,6 +37,7 @@ export interface Service {
   sender: OutboxSender;
   handler: ChatHandler;
   inbox: Inbox;
+  metrics: Metrics;
   /** Stops taking requests, finishes work in flight, delivers nothing half-way, closes the database. */
   close(): Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
 
   const database = await openMigrated(config);
   const { db } = database;
+  const metrics = createMetrics({ db, logger });
   const larkClient: LarkClient = createLarkClient({ ...config.lark, logger });
   let kickSender = () => {};
   // A name that arrives after a click was answered redraws the cards of the cases that person handles.
@@ -127,6 +130,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       card.kind === 'case_card' ? rememberCaseCard(trx, messageId, card.caseId, chatId) : rememberRequestCard(trx, messageId, card.requestKind, card.requestId),
     giveUpAfterMs: config.sendGiveUpMinutes * 60_000,
     clearTokenCache: () => larkClient.clearTokenCache(),
+    onSendFailure: (verdict) => metrics.sendFailed(verdict),
     ...(opts.pollIntervalMs ? { pollIntervalMs: opts.pollIntervalMs } : {}),
   });
 
@@ -159,15 +163,20 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     leaseMs: config.inbox.leaseSeconds * 1000,
     maxAttempts: config.inbox.attempts,
     track,
+    metrics,
   });
   const dispatcher = createDispatcher({ inbox });
 
   const routers = config.lark.mode === 'webhook'
     ? [webhookRouter({ dispatcher, encryptKey: config.lark.encryptKey, verificationToken: config.lark.verificationToken, logger, now: () => Date.now() })]
     : [];
-  const app = createHttpApp({ database, logger, routers: [...routers, ...(opts.routers ?? [])] });
-  const server = http.createServer(app);
   let stopping = false;
+  // openMigrated() returned, so the schema is current; the rest becomes true as the service comes up (the inbox once
+  // what a previous run left unfinished has been taken up).
+  let inboxStarted = false;
+  const readiness = () => ({ migrations: true, sender: sender.running, inbox: inboxStarted, accepting: !stopping });
+  const app = createHttpApp({ database, logger, routers: [...routers, ...(opts.routers ?? [])], readiness, metrics });
+  const server = http.createServer(app);
   // server.close() only drops the keep-alive connections idle at that moment; one whose request finishes later would
   // hold shutdown until the client lets go (seconds), so it is closed as soon as its response is out.
   server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -194,6 +203,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   sender.start();
   // What a previous run acknowledged and did not finish is handled first.
   await inbox.start();
+  inboxStarted = true;
   void learnBot();
   const botTimer = setInterval(() => void learnBot(), 60_000);
   botTimer.unref();
@@ -223,5 +233,5 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       logger.info('banli stopped');
     })());
 
-  return { config, database, logger, clocks, url: `http://127.0.0.1:${port}`, port, sender, handler, inbox, close };
+  return { config, database, logger, clocks, url: `http://127.0.0.1:${port}`, port, sender, handler, inbox, metrics, close };
 }

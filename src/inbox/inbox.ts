@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { CardResponse } from '../chat/handler.ts';
 import { normalizeCardAction, normalizeMessage, type IncomingCardAction, type IncomingMessage } from '../lark/normalize.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import type { Db, Trx } from '../storage/database.ts';
 import type { InboxRow } from '../storage/schema.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -71,6 +72,8 @@ export interface InboxOptions {
   concurrency?: number;
   /** Work still running after its event was answered; shutdown waits for it. */
   track(work: Promise<unknown>): void;
+  /** Counts new events in and handled events out, with the time from arrival (for /metrics). */
+  metrics?: Pick<Metrics, 'eventReceived' | 'eventHandled'>;
 }
 
 export const LATE_ANSWER: CardResponse = { toast: { type: 'info', content: '正在处理，卡片稍后自动更新。' } };
@@ -180,7 +183,10 @@ export class Inbox {
       return;
     }
     const stored = await this.#writer.store({ eventId: msg.eventId, eventType: MESSAGE_EVENT, chatKey: msg.chatId, payload: data, clickKey: null, leaseOwner: null });
-    if (stored.fresh) this.kick();
+    if (stored.fresh) {
+      this.o.metrics?.eventReceived('message');
+      this.kick();
+    }
   }
 
   /**
@@ -245,9 +251,17 @@ export class Inbox {
       const answer = stored.handled ? ((stored.answer as CardResponse | null) ?? ALREADY_DONE) : await this.#awaitAnswer(stored.id, deadline);
       return { answer, handledHere: false };
     }
+    this.o.metrics?.eventReceived('card_action');
+    const arrived = deadline - this.#budgetMs;
     const twin = await findTwinClick(this.o.db, stored.id, clickKey, DOUBLE_CLICK_MS);
-    if (twin !== undefined) return { answer: await this.#answerLikeTwin(stored, twin, deadline), handledHere: false };
-    return { answer: await this.#answerClick(stored.id, action, answering), handledHere: true };
+    if (twin !== undefined) {
+      const answer = await this.#answerLikeTwin(stored, twin, deadline);
+      this.#handled('card_action', 'ok', arrived);
+      return { answer, handledHere: false };
+    }
+    const answer = await this.#answerClick(stored.id, action, answering);
+    this.#handled('card_action', answer === FAILED_CLICK ? 'failed' : 'ok', arrived);
+    return { answer, handledHere: true };
   }
 
   /** Looks for work now (after a message was stored, a row finished, or a retry fell due). */
@@ -263,6 +277,10 @@ export class Inbox {
   /** Forgets handled events older than `before`. */
   prune(before: Date): Promise<number> {
     return pruneHandled(this.o.db, before);
+  }
+
+  #handled(kind: 'message' | 'card_action', outcome: 'ok' | 'failed', arrivedMs: number): void {
+    this.o.metrics?.eventHandled(kind, outcome, Math.max(0, Date.now() - arrivedMs) / 1000);
   }
 
   // ---- clicks ---------------------------------------------------------------------------------------------------
@@ -404,19 +422,23 @@ export class Inbox {
         await markHandled(trx, row.id, null, error);
         settled = true;
       };
+    const arrived = new Date(row.received_at).getTime();
     if (row.attempts > this.o.maxAttempts) {
       // It was taken that often and never finished (the process died each time): stop trying.
       await this.o.handlers.reportFailure(msg, settleWith(row.last_error ?? `gave up after ${row.attempts - 1} attempts`));
+      this.#handled('message', 'failed', arrived);
       return;
     }
     try {
       await this.o.handlers.handleMessage(msg, settleWith(null));
       if (!settled) await this.#finish(row.id, null);
+      this.#handled('message', 'ok', arrived);
     } catch (err) {
       if (err instanceof AlreadyHandledError) return;
       this.o.logger.error({ err, eventId: msg.eventId, attempt: row.attempts }, 'handling a message failed');
       if (row.attempts >= this.o.maxAttempts) {
         await this.o.handlers.reportFailure(msg, settleWith(errorText(err)));
+        this.#handled('message', 'failed', arrived);
       } else {
         await this.#retryLater(row, err);
       }

@@ -46,6 +46,8 @@ export interface OutboxSenderOptions {
   lockMs?: number;
   /** A Lark call that takes longer counts as a network error; default 20 s. */
   sendTimeoutMs?: number;
+  /** Told of every failed send and what is done about it (for /metrics). */
+  onSendFailure?: (verdict: SendVerdict['kind']) => void;
   /** In [0, 1); default Math.random. */
   random?: () => number;
 }
@@ -216,6 +218,7 @@ export class OutboxSender {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #limiter: RateLimiter;
+  readonly #onSendFailure: (verdict: SendVerdict['kind']) => void;
 
   #running = false;
   #loop: Promise<void> | null = null;
@@ -240,6 +243,7 @@ export class OutboxSender {
     this.#sendTimeoutMs = opts.sendTimeoutMs ?? 20_000;
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
+    this.#onSendFailure = opts.onSendFailure ?? (() => {});
     this.#limiter = new RateLimiter({
       perKeyPerWindow: opts.perChatPerSecond ?? 5,
       overallPerWindow: opts.perAppPerSecond ?? 50,
@@ -252,6 +256,11 @@ export class OutboxSender {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#run();
+  }
+
+  /** Whether the loop is draining the outbox (started and not stopped). */
+  get running(): boolean {
+    return this.#running;
   }
 
   /** Says new rows were committed, so the loop drains without waiting out its poll interval. */
@@ -542,6 +551,7 @@ export class OutboxSender {
 
   async #fail(row: OutboxRow, superseded: Pick<OutboxRow, 'id'>[], err: unknown, sent: Sent | null, ctx: object): Promise<void> {
     const verdict = classifyLarkError(err);
+    this.#onSendFailure(verdict.kind);
     // A send that went through but could not be recorded is retried: the same uuid makes Lark answer with the same
     // message instead of posting it again.
     const reason = truncate(sent ? `delivered (${sent.messageId ?? 'no id'}) but not recorded: ${verdict.reason}` : verdict.reason);
