@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { applyDecision, loadCaseState } from '../../src/cases/case.repository.ts';
 import { timelineLine } from '../../src/domain/timeline.ts';
 import { createWorkCalendar } from '../../src/domain/calendar.ts';
@@ -38,6 +38,10 @@ interface Run {
   stderr: string;
 }
 
+// Each run is a process that opens the database (and on the first run creates it): on a loaded CI machine that can
+// take longer than the default 30 s.
+vi.setConfig({ testTimeout: 90_000 });
+
 // The CLI runs compiled, as `npm run import` does; build it (a no-op when dist/ is current) so this file runs alone too.
 beforeAll(() => {
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: ROOT, stdio: 'inherit' });
@@ -57,7 +61,7 @@ function runImport(location: { url?: string; dataDir: string }, args: string[], 
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
