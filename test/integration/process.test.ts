@@ -99,5 +99,6 @@ describe('LARK_MODE=ws', () => {
       await h.lark.close();
       await db.drop();
     }
-  });
+    // Creating the embedded database takes most of this on a loaded machine.
+  }, 90_000);
 });
