@@ -8,7 +8,7 @@ import { loadCaseCardView, loadRequestView } from './cases/case.view.ts';
 import { ChatHandler } from './chat/handler.ts';
 import type { Config } from './config.ts';
 import { createWorkCalendar, todayIn } from './domain/calendar.ts';
-import { createClocks, type Clocks } from './domain/clocks.ts';
+import type { Clocks } from './domain/clocks.ts';
 import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client.ts';
 import { downloadMessageFile } from './lark/files.ts';
 import { NameResolver } from './lark/names.ts';
@@ -21,8 +21,10 @@ import { createDispatcher, webhookRouter } from './lark/webhook.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createHttpApp } from './server.ts';
-import { openDatabase, type Database } from './storage/database.ts';
-import { migrateToLatest } from './storage/migrate.ts';
+import { clocksFor, openMigrated } from './setup.ts';
+import type { Database } from './storage/database.ts';
+
+export { clocksFor, openMigrated } from './setup.ts';
 
 // Wires the service together: database, clocks, Lark client, outbox sender, handlers, HTTP (or long connection).
 
@@ -50,23 +52,6 @@ export interface StartOptions {
   pollIntervalMs?: number;
   /** More HTTP routes, served after /healthz and the webhook (the sandbox's page and API). */
   routers?: Router[];
-}
-
-/** The clocks of the domain, from configuration. */
-export function clocksFor(config: Config): Clocks {
-  return createClocks(createWorkCalendar(config.calendarOverrides), config.clocks);
-}
-
-/** Opens the database for config and brings its schema up to date. */
-export async function openMigrated(config: Config): Promise<Database> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    await migrateToLatest(database.db);
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
-  return database;
 }
 
 /** Starts Banli; resolves once it listens (and, in ws mode, has started the long connection). */

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import { applyImportPlan, describePlan, planImport } from '../import/apply.ts';
 import { describeProblem, ImportFileError, readImportFile } from '../import/read.ts';
-import { validateRows } from '../import/validate.ts';
-import { clocksFor, openMigrated } from '../runtime.ts';
+import { validateRows, type ImportedCase } from '../import/validate.ts';
+import { clocksFor, openMigrated } from '../setup.ts';
 
 // `npm run import -- FILE [--commit]`: a dry run by default; --commit applies everything in one transaction, or
 // nothing when any row has a problem.
@@ -19,17 +19,9 @@ const progress = process.stderr.isTTY
     }
   : { show: () => {}, done: () => {} };
 
-async function run(argv: string[]): Promise<number> {
-  const files = argv.filter((a) => !a.startsWith('--'));
-  const unknown = argv.filter((a) => a.startsWith('--') && a !== '--commit');
-  if (files.length !== 1 || unknown.length > 0) {
-    console.error(unknown.length ? `不认识的选项：${unknown.join(' ')}\n${USAGE}` : USAGE);
-    return 2;
-  }
-  const file = files[0] as string;
-  const commit = argv.includes('--commit');
-  const config = loadConfig();
-
+/** The file's cases, or the exit code once its problems are printed. The raw sheet is dropped on return: on the
+ *  embedded database the import's peak memory is the database plus whatever of the file is still held. */
+async function readAndCheck(file: string): Promise<{ cases: ImportedCase[] } | number> {
   let sheet;
   try {
     progress.show(`正在读取 ${path.basename(file)}…`);
@@ -51,6 +43,23 @@ async function run(argv: string[]): Promise<number> {
     for (const p of problems) console.error(`  ${describeProblem(p)}`);
     return 1;
   }
+  return { cases };
+}
+
+async function run(argv: string[]): Promise<number> {
+  const files = argv.filter((a) => !a.startsWith('--'));
+  const unknown = argv.filter((a) => a.startsWith('--') && a !== '--commit');
+  if (files.length !== 1 || unknown.length > 0) {
+    console.error(unknown.length ? `不认识的选项：${unknown.join(' ')}\n${USAGE}` : USAGE);
+    return 2;
+  }
+  const file = files[0] as string;
+  const commit = argv.includes('--commit');
+  const config = loadConfig();
+
+  const checked = await readAndCheck(file);
+  if (typeof checked === 'number') return checked;
+  const { cases } = checked;
 
   const database = await openMigrated(config);
   try {
