@@ -1,7 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startService, type Service } from './runtime.ts';
-import { startSandbox } from './sandbox/sandbox.ts';
 
 // `npm start`: configuration from the environment, then the service until SIGTERM/SIGINT.
 
@@ -22,6 +21,8 @@ async function main(): Promise<void> {
     const logger = createLogger(config.logLevel);
     const url = `http://localhost:${config.port}/sandbox`;
     logger.info({ url }, `sandbox mode (LARK_APP_ID is not set): open ${url} to try Banli in a browser`);
+    // Loaded only here: the emulator and the sandbox page are no part of a real deployment's memory.
+    const { startSandbox } = await import('./sandbox/sandbox.ts');
     service = (await startSandbox(config, { logger })).service;
   } else {
     service = await startService(config);
