@@ -31,7 +31,8 @@ describeOnBackends('/readyz and /metrics', (backend) => {
     db = await createTestDatabase(backend);
     h = await startHarness({ database: db, today: '2024-03-21' });
     await seedCases(h, [{ caseNo: '20240601' }, { caseNo: '20240602' }]);
-  });
+    // Creating the embedded database alone can take a minute on a loaded machine.
+  }, 180_000);
   afterAll(async () => {
     await h?.stop();
     await h?.lark.close();

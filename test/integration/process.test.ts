@@ -34,7 +34,7 @@ function run(dataDir: string): Running {
 }
 
 // A first start creates the database; on a loaded CI machine that alone can take most of a minute.
-async function portOf(r: Running, timeoutMs = 90_000): Promise<number> {
+async function portOf(r: Running, timeoutMs = 180_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const line of r.output().split('\n')) {
@@ -82,7 +82,7 @@ describe('the service process on the embedded database', () => {
     } finally {
       first.child.kill('SIGKILL');
     }
-  }, 150_000);
+  }, 300_000);
 });
 
 describe('LARK_MODE=ws', () => {
@@ -100,5 +100,5 @@ describe('LARK_MODE=ws', () => {
       await db.drop();
     }
     // Creating the embedded database takes most of this on a loaded machine.
-  }, 90_000);
+  }, 180_000);
 });
