@@ -81,6 +81,8 @@ export interface HarnessOptions {
   /** Reuse an emulator / database (for restarts and second instances). */
   lark?: LarkEmulator;
   database?: { url?: string; dataDir: string };
+  /** Runs the reminder job on its schedule (off by default: tests run it by date with service.remind). */
+  scheduleReminders?: boolean;
 }
 
 export interface Harness {
@@ -115,6 +117,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const service = await startService(config, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     pollIntervalMs: 50,
+    scheduleReminders: opts.scheduleReminders ?? false,
     ...(today ? { now: () => new Date(`${today}T10:00:00+08:00`) } : {}),
   });
   // In ws mode Lark pushes events down the service's own long connection (once the service has connected).
