@@ -195,10 +195,15 @@ function repeatsToday(calendar: WorkCalendar, today: IsoDate, from: IsoDate, eve
   return calendar.workdaysBetween(start, today) % every === 0;
 }
 
-/** The date the next follow-up of a B-class promise is due (a rest day moves to the next working day). */
-export function followUpDue(calendar: WorkCalendar, settings: ReminderSettings, promise: NonNullable<ReminderCase['promise']>): IsoDate {
+/** Whether a follow-up of a B-class promise is due today: every `followUpEveryMonths` after the reply, counted from
+ *  the last follow-up once one is recorded (a rest day moves to the next working day). */
+export function followUpDueOn(calendar: WorkCalendar, settings: ReminderSettings, promise: NonNullable<ReminderCase['promise']>, today: IsoDate): boolean {
   const anchor = promise.lastFollowUpDate && promise.lastFollowUpDate > promise.replyDate ? promise.lastFollowUpDate : promise.replyDate;
-  return calendar.onOrNextWorkday(addMonths(anchor, settings.followUpEveryMonths));
+  for (let k = 1; ; k++) {
+    const due = calendar.onOrNextWorkday(addMonths(anchor, settings.followUpEveryMonths * k));
+    if (due === today) return true;
+    if (due > today) return false;
+  }
 }
 
 interface Due {
@@ -248,7 +253,7 @@ export function dueRules(c: ReminderCase, input: Pick<PlanInput, 'today' | 'cale
   }
 
   // A promise outlives the case: a B-class case is usually rated and closed long before the promise is kept.
-  if (c.promise && !c.promise.kept && followUpDue(calendar, settings, c.promise) === today) {
+  if (c.promise && !c.promise.kept && followUpDueOn(calendar, settings, c.promise, today)) {
     out.push({ rule: 'follow_up', audiences: ['handler'], workdaysLeft: null });
   }
 

@@ -77,6 +77,8 @@ export interface HarnessOptions {
   verificationToken?: string;
   /** The domain's "today"; the webhook's signature clock stays real. */
   today?: string;
+  /** The domain's clock, when a test moves it from day to day (wins over `today`). */
+  clock?: () => Date;
   env?: Record<string, string>;
   /** Reuse an emulator / database (for restarts and second instances). */
   lark?: LarkEmulator;
@@ -118,7 +120,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     pollIntervalMs: 50,
     scheduleReminders: opts.scheduleReminders ?? false,
-    ...(today ? { now: () => new Date(`${today}T10:00:00+08:00`) } : {}),
+    ...(opts.clock ? { now: opts.clock } : today ? { now: () => new Date(`${today}T10:00:00+08:00`) } : {}),
   });
   // In ws mode Lark pushes events down the service's own long connection (once the service has connected).
   const viaLongConnection = config.lark.mode === 'ws';
