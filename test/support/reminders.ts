@@ -45,10 +45,10 @@ export function reminderLines(recipient: string, card: Card): string[] {
   return out;
 }
 
-/** Every reminder line delivered since `fromIndex` of the emulator's sent list, sorted. */
-export function remindersSince(h: Harness, fromIndex: number): string[] {
+/** Every reminder line of the messages from `fromIndex` (to `toIndex`) of the emulator's sent list, as they look now, sorted. */
+export function remindersSince(h: Harness, fromIndex: number, toIndex?: number): string[] {
   return h.lark.sent
-    .slice(fromIndex)
+    .slice(fromIndex, toIndex)
     .filter((m) => isReminderCard(h, m))
     .flatMap((m) => reminderLines(recipientName(m), h.lark.latestCard(m.messageId)!))
     .sort();
