@@ -148,7 +148,6 @@ const EnvSchema = z
     BANLI_REMIND_REPEAT_WORKDAYS: positiveInt('BANLI_REMIND_REPEAT_WORKDAYS', 5),
     BANLI_DECISION_WAIT_WORKDAYS: positiveInt('BANLI_DECISION_WAIT_WORKDAYS', 1),
     BANLI_FOLLOW_UP_MONTHS: positiveInt('BANLI_FOLLOW_UP_MONTHS', 3),
-    BANLI_FOLLOW_UP_CLASS: unsetIfEmpty(z.string().trim().regex(/^[A-Z]$/, 'BANLI_FOLLOW_UP_CLASS must be one result class letter, e.g. B').optional().transform((v) => v ?? 'B')),
     BANLI_URGENT_SUPERVISION: unsetIfEmpty(z.enum(['true', 'false']).optional().transform((v) => v === 'true')),
     BANLI_REMINDERS_OFF: z
       .string()
@@ -294,7 +293,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         repeatEveryWorkdays: e.BANLI_REMIND_REPEAT_WORKDAYS,
         decisionWaitWorkdays: e.BANLI_DECISION_WAIT_WORKDAYS,
         followUpEveryMonths: e.BANLI_FOLLOW_UP_MONTHS,
-        followUpClass: e.BANLI_FOLLOW_UP_CLASS,
       },
       urgentSupervision: e.BANLI_URGENT_SUPERVISION,
       off: e.BANLI_REMINDERS_OFF,

@@ -63,8 +63,6 @@ export interface ReminderSettings {
   decisionWaitWorkdays: number;
   /** B-class follow-up (回头看) this many months after the reply (or the last follow-up), then again as often. */
   followUpEveryMonths: number;
-  /** The result class whose promises are followed up. */
-  followUpClass: string;
 }
 
 export const DEFAULT_REMINDER_SETTINGS: ReminderSettings = Object.freeze({
@@ -75,7 +73,6 @@ export const DEFAULT_REMINDER_SETTINGS: ReminderSettings = Object.freeze({
   repeatEveryWorkdays: 5,
   decisionWaitWorkdays: 1,
   followUpEveryMonths: 3,
-  followUpClass: 'B',
 });
 
 /** What the rules need to know about one case. */

@@ -80,7 +80,7 @@ export interface RunOptions {
 
 async function plan(deps: ReminderDeps, db: DbOrTrx, date: IsoDate) {
   const [cases, people, mutes] = await Promise.all([
-    loadReminderCases(db, { timeZone: deps.timeZone, followUpClass: deps.settings.followUpClass }),
+    loadReminderCases(db, { timeZone: deps.timeZone }),
     loadReminderPeople(db, deps.adminOpenIds),
     loadMutes(db),
   ]);
@@ -230,7 +230,7 @@ export async function renderReminderCard(deps: Pick<ReminderDeps, 'db' | 'timeZo
     (await db.selectFrom('reminders_sent').select(['case_id', 'rule']).where('card_id', '=', cardId).where('dropped_at', 'is not', null).execute()).map((r) => `${r.case_id}:${r.rule}`),
   );
   const caseIds = [...new Set([...card.reminders.map((r) => r.caseId), ...(card.caseId ? [card.caseId] : [])])];
-  const cases = new Map((await loadReminderCases(db, { timeZone: deps.timeZone, followUpClass: deps.settings.followUpClass, ids: caseIds })).map((c) => [c.id, c]));
+  const cases = new Map((await loadReminderCases(db, { timeZone: deps.timeZone, ids: caseIds })).map((c) => [c.id, c]));
   const person = card.recipient.startsWith('user:') ? card.recipient.slice(5) : null;
   const mutes = await loadMutes(db, person ? [person] : []);
   const recipient: Recipient = person ? { kind: 'person', openId: person } : { kind: 'chat', chatId: card.recipient.slice(5) };

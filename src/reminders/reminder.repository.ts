@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Mutes, ReminderCase, ReminderPeople, ReminderRule } from '../domain/reminders.ts';
-import type { CaseKind, CaseStatus, IsoDate, OurRole } from '../domain/types.ts';
+import { PROMISE_CLASS, type CaseKind, type CaseStatus, type IsoDate, type OurRole } from '../domain/types.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 
 // SQL of the reminder job: the cases as the rules see them, the people and chats, mutes, the run ledger, the
@@ -15,9 +15,9 @@ export interface ReminderCaseRow extends ReminderCase {
 
 /**
  * The cases the rules look at: every case not adjusted away, and not closed unless it carries a promise of class
- * `followUpClass` (a closed B-class case still has its promise followed up). `ids` narrows it to some cases.
+ * B (正在解决或列入计划) (a closed B-class case still has its promise followed up). `ids` narrows it to some cases.
  */
-export async function loadReminderCases(db: DbOrTrx, opts: { timeZone: string; followUpClass: string; ids?: readonly number[] }): Promise<ReminderCaseRow[]> {
+export async function loadReminderCases(db: DbOrTrx, opts: { timeZone: string; ids?: readonly number[] }): Promise<ReminderCaseRow[]> {
   if (opts.ids && opts.ids.length === 0) return [];
   let q = db
     .selectFrom('cases')
@@ -33,7 +33,7 @@ export async function loadReminderCases(db: DbOrTrx, opts: { timeZone: string; f
       eb.or([
         eb('cases.status', '!=', 'closed'),
         eb.exists(
-          eb.selectFrom('replies').select(sql`1`.as('one')).whereRef('replies.case_id', '=', 'cases.id').where('replies.kind', '=', 'reply').where('replies.result_class', '=', opts.followUpClass),
+          eb.selectFrom('replies').select(sql`1`.as('one')).whereRef('replies.case_id', '=', 'cases.id').where('replies.kind', '=', 'reply').where('replies.result_class', '=', PROMISE_CLASS),
         ),
       ]),
     );
@@ -72,7 +72,7 @@ export async function loadReminderCases(db: DbOrTrx, opts: { timeZone: string; f
   return rows.map((r) => {
     const own = (repliesOf.get(r.id) ?? []).filter((x) => x.kind === 'reply');
     const current = own.filter((x) => x.round === r.round).at(-1) ?? null;
-    const promiseReply = own.filter((x) => x.result_class === opts.followUpClass).at(-1) ?? null;
+    const promiseReply = own.filter((x) => x.result_class === PROMISE_CLASS).at(-1) ?? null;
     let promise: ReminderCase['promise'] = null;
     if (promiseReply) {
       const later = (followUpsOf.get(r.id) ?? []).filter((f) => f.round >= promiseReply.round);
