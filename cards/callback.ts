@@ -107,6 +107,7 @@ export const FORM_FIELDS = {
   opinion: ['date', 'note'],
   extend: ['until', 'reason'],
   adjust: ['reason'],
+  follow_up: ['outcome', 'note'],
   handover: ['to'],
   decision: ['note'],
 } as const;

@@ -520,12 +520,14 @@ function decideAdjustment(c: CaseState, a: Extract<CaseAction, { type: 'decide_a
 export function availableActions(
   c: CaseState,
   ctx: Pick<WorkflowContext, 'today' | 'clocks'>,
-): Array<'claim' | 'release' | 'progress' | 'contact' | 'reply' | 'opinion' | 'rate' | 'extend' | 'adjust' | 'handover'> {
+): Array<'claim' | 'release' | 'progress' | 'contact' | 'reply' | 'opinion' | 'rate' | 'extend' | 'adjust' | 'handover' | 'follow_up'> {
   if (c.status === 'adjusted') return [];
-  if (c.status === 'closed') return ['progress'];
+  // A B-class promise is followed up until kept, whatever became of the case.
+  const followUp = c.promise && !c.promise.kept ? (['follow_up'] as const) : [];
+  if (c.status === 'closed') return ['progress', ...followUp];
   const adjustable = !c.pendingAdjustment && ctx.today <= ctx.clocks.adjustmentDeadline(c.assignedDate);
   if (c.status === 'unclaimed') return adjustable ? ['claim', 'adjust'] : ['claim'];
-  if (c.status === 'replied') return ['rate', 'progress', 'handover'];
+  if (c.status === 'replied') return ['rate', ...followUp, 'progress', 'handover'];
   const out: ReturnType<typeof availableActions> = repliesToDeputy(c.role)
     ? c.contactCount > 0
       ? ['reply', 'contact', 'progress']
@@ -533,6 +535,6 @@ export function availableActions(
     : ['opinion', 'progress', 'contact'];
   if (!c.pendingExtension) out.push('extend');
   if (adjustable) out.push('adjust');
-  out.push('handover', 'release');
+  out.push(...followUp, 'handover', 'release');
   return out;
 }

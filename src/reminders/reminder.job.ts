@@ -222,7 +222,7 @@ export async function runReminderJob(deps: ReminderDeps, date: IsoDate, opts: Ru
  * are dropped (and marked so in the ledger), and a card left with nothing is not sent at all (null). Once sent,
  * a redraw shows what became of each listed case.
  */
-export async function renderReminderCard(deps: Pick<ReminderDeps, 'db' | 'timeZone' | 'settings' | 'clocks' | 'today'>, cardId: number): Promise<Card | null> {
+export async function renderReminderCard(deps: Pick<ReminderDeps, 'timeZone' | 'clocks' | 'today'> & { db: DbOrTrx }, cardId: number): Promise<Card | null> {
   const { db } = deps;
   const card = await loadReminderCard(db, cardId);
   if (!card) return null;

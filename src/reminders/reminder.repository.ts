@@ -334,3 +334,17 @@ export async function remindersSentOn(db: DbOrTrx, runDate: IsoDate): Promise<{ 
   const rows = await db.selectFrom('reminders_sent').select(['case_id', 'rule', 'recipient']).where('run_date', '=', runDate).orderBy('id').execute();
   return rows.map((r) => ({ caseId: r.case_id, rule: r.rule as ReminderRule, recipient: r.recipient }));
 }
+
+/** The reminders a recipient got on a run date (those delivered, not dropped), with their case numbers. */
+export async function remindersOf(db: DbOrTrx, recipient: string, runDate: IsoDate): Promise<{ caseNo: string; rule: ReminderRule }[]> {
+  const rows = await db
+    .selectFrom('reminders_sent')
+    .innerJoin('cases', 'cases.id', 'reminders_sent.case_id')
+    .select(['cases.case_no', 'reminders_sent.rule'])
+    .where('reminders_sent.recipient', '=', recipient)
+    .where('reminders_sent.run_date', '=', runDate)
+    .where('reminders_sent.dropped_at', 'is', null)
+    .orderBy('reminders_sent.id')
+    .execute();
+  return rows.map((r) => ({ caseNo: r.case_no, rule: r.rule as ReminderRule }));
+}

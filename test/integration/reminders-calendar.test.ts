@@ -7,7 +7,6 @@ import { addDays } from '../../src/domain/calendar.ts';
 import { applyImportPlan, planImport } from '../../src/import/apply.ts';
 import { readImportFile } from '../../src/import/read.ts';
 import { validateRows } from '../../src/import/validate.ts';
-import { addMute } from '../../src/reminders/reminder.repository.ts';
 import { clocksFor } from '../../src/runtime.ts';
 import { ask, createTestDatabase, describeOnBackends, outboxSettled, startHarness, USERS, type Harness } from '../support/harness.ts';
 import { remindersSince } from '../support/reminders.ts';
@@ -80,7 +79,7 @@ describeOnBackends('daily reminders, September and October 2024', (backend) => {
     at('2024-06-24');
     await say(USERS.wang, '认领 20240337', '认领');
     await say(USERS.wang, '面商 20240337 电话 2024-06-24', '沟通情况');
-    await addMute(h.service.database.db, USERS.wang.openId, null);
+    expect((await ask(h, USERS.wang, '提醒 关闭 全部', { p2p: true })).text).toContain('已关闭给您的全部每日提醒');
     at('2024-08-01');
     for (const no of Object.keys(Object.fromEntries(cases.map((c) => [c.caseNo, 1])))) {
       if (ASSIGNED[no]) continue;

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { addMute, removeMutes } from '../../src/reminders/reminder.repository.ts';
 import { ask, caseRow, createTestDatabase, describeOnBackends, GROUP, outboxSettled, say, seedCases, startHarness, until, USERS, type Backend, type Harness } from '../support/harness.ts';
 import { isReminderCard, remindersSince } from '../support/reminders.ts';
 
@@ -140,13 +139,13 @@ describeOnBackends('reminders: each one exactly once', (backend: Backend) => {
   });
 
   it('a coordinator who muted every reminder still gets 督办, and nothing else', async () => {
-    await addMute(h.service.database.db, USERS.admin.openId, null);
+    expect((await ask(h, USERS.admin, '提醒 关闭 全部', { p2p: true })).text).toContain('督办通知不能关闭');
     const mark = h.lark.sent.length;
     // F is 10 working days overdue on Saturday 10/12, a make-up working day.
     const run = await h.service.remind('2024-10-12');
     expect(run.muted).toBe(1); // the coordinator's "unclaimed B"
     await outboxSettled(h, 15_000);
     expect(remindersSince(h, mark)).toEqual(['李四 已逾期 20240579', '群 已逾期 20240579', '赵协调 督办 20240579', '钱领导 督办 20240579'].sort());
-    await removeMutes(h.service.database.db, USERS.admin.openId, null);
+    expect((await ask(h, USERS.admin, '提醒 开启 全部', { p2p: true })).text).toBe('已恢复给您的全部每日提醒。');
   });
 });
