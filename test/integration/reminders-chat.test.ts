@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ask, caseRow, click, postClick, createTestDatabase, describeOnBackends, GROUP, outboxSettled, seedCases, startHarness, USERS, type Harness } from '../support/harness.ts';
+import { ask, caseRow, click, formFieldNames, openCaseCard, postClick, createTestDatabase, describeOnBackends, GROUP, outboxSettled, seedCases, startHarness, USERS, type Harness } from '../support/harness.ts';
 import { cardTexts, findButton } from '../support/lark/cards.ts';
 import { remindersSince } from '../support/reminders.ts';
 
@@ -57,6 +57,17 @@ describeOnBackends('reminders in chat: 提醒, 跟进 and the digest buttons', (
     expect((await ask(h, USERS.zhang, '提醒', { p2p: true })).text).toContain('当前：全部提醒都已开启。');
   });
 
+  it('the case card of a B-class case offers 回头看: a form that records the follow-up', async () => {
+    const on = await openCaseCard(h, USERS.zhang, '542');
+    expect(formFieldNames(on.card, 'form_follow_up').sort()).toEqual(['follow_up_note', 'follow_up_outcome']);
+    const bad = await click(h, USERS.zhang, on, '承诺事项回头看', { follow_up_outcome: 'checked' });
+    expect(bad.toast).toEqual({ type: 'error', content: '请填写承诺事项的落实情况后再提交。' });
+    const ok = await click(h, USERS.zhang, on, '承诺事项回头看', { follow_up_outcome: 'checked', follow_up_note: '已与市财政局对接资金' });
+    expect(ok.toast).toEqual({ type: 'success', content: expect.stringContaining('已登记案件 20240542 的回头看情况') });
+    const last = await h.service.database.db.selectFrom('follow_ups').select(['outcome', 'note']).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(last).toEqual({ outcome: 'checked', note: '已与市财政局对接资金' });
+  });
+
   it('张三 follows up the B-class promise of 542: checked, changed and explained, then kept; then it is done', async () => {
     const db = h.service.database.db;
     expect((await ask(h, USERS.li, '跟进 542 看过了')).text).toContain('只有承办人或协调员可以操作');
@@ -68,6 +79,7 @@ describeOnBackends('reminders in chat: 提醒, 跟进 and the digest buttons', (
     expect((await ask(h, USERS.zhang, '跟进 542 再看看')).text).toBe('案件 20240542 的承诺事项已登记为落实，无需再跟进。');
     const rows = await db.selectFrom('follow_ups').innerJoin('cases', 'cases.id', 'follow_ups.case_id').select(['follow_ups.outcome', 'follow_ups.note', 'follow_ups.follow_up_date', 'follow_ups.recorded_by']).where('cases.case_no', '=', '20240542').orderBy('follow_ups.id').execute();
     expect(rows).toEqual([
+      { outcome: 'checked', note: '已与市财政局对接资金', follow_up_date: '2024-09-18', recorded_by: USERS.zhang.openId },
       { outcome: 'checked', note: '方案已报市政府审定', follow_up_date: '2024-09-18', recorded_by: USERS.zhang.openId },
       { outcome: 'changed', note: '因规划调整改为明年建成，已电话向代表说明', follow_up_date: '2024-09-18', recorded_by: USERS.zhang.openId },
       { outcome: 'kept', note: '护理补贴已于9月发放', follow_up_date: '2024-09-18', recorded_by: USERS.admin.openId },
