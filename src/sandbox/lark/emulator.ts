@@ -909,9 +909,12 @@ class Emulator implements LarkEmulator {
     const stored = this.messages.get(messageId);
     if (!stored) throw new HttpFailure(LARK_CODES.invalidParam, `invalid message_id: ${messageId}`);
     if (!stored.fromThisApp) throw new HttpFailure(LARK_CODES.noPermission, 'the message was not sent by this app');
-    // A private chat holds the bot and one person; group membership is not modelled, so known users count as members.
-    const isP2p = [...this.users.keys()].some((openId) => this.p2pChatId(openId) === stored.chatId);
-    const member = (id: string) => (isP2p ? this.p2pChatId(id) === stored.chatId : this.users.has(id));
+    // A private chat holds the bot and one person. A group defined in the chat model has its members; any other group
+    // counts every known user as a member.
+    const defined = this.chatModel.get(stored.chatId);
+    const isP2p = [...this.users_.keys()].some((openId) => this.p2pChatId(openId) === stored.chatId);
+    const member = (id: string) =>
+      isP2p ? this.p2pChatId(id) === stored.chatId : defined ? defined.members.includes(id) : this.users_.has(id);
     const accepted = (ids as string[]).filter(member);
     const invalid = (ids as string[]).filter((id) => !member(id));
     if (accepted.length > 0) this.urgents.push({ messageId, userIds: accepted, at: Date.now() });
