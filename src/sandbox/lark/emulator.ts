@@ -894,6 +894,8 @@ class Emulator implements LarkEmulator {
       'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
     });
     res.end(bytes);
+  }
+
   /**
    * 加急 (buzz) on a message the bot sent (im/v1 message urgent_app): only the bot's own messages; user_id_type is
    * required; ids of people who are not in the message's chat come back in invalid_user_id_list and are not buzzed.
