@@ -19,7 +19,7 @@ import {
   type Rating,
 } from './types.ts';
 
-import { MAX_NOTE_LENGTH, replyClockRunning } from './case-rules.ts';
+import { MAX_NOTE_LENGTH } from './case-rules.ts';
 
 // Re-exported: the workflow's callers have always found these here.
 export { DUE_SOON_WORKDAYS, MAX_NOTE_LENGTH, replyClockRunning } from './case-rules.ts';
