@@ -167,6 +167,7 @@ const EnvSchema = z
     BANLI_SEND_GIVE_UP_MINUTES: positiveInt('BANLI_SEND_GIVE_UP_MINUTES', 30),
     BANLI_INBOX_LEASE_SECONDS: positiveInt('BANLI_INBOX_LEASE_SECONDS', 30),
     BANLI_INBOX_ATTEMPTS: positiveInt('BANLI_INBOX_ATTEMPTS', 3),
+    BANLI_EMBEDDED_DB_THREAD: unsetIfEmpty(z.enum(['worker', 'main']).default('worker')),
   })
   .superRefine((env, ctx) => {
     if (env.LARK_MODE === 'ws' && (!env.LARK_APP_ID || !env.LARK_APP_SECRET)) {
@@ -199,6 +200,8 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Where the embedded database runs: its own worker thread (default) or the service's main thread. */
+  embeddedThread: 'worker' | 'main';
   timezone: string;
   logLevel: Env['LOG_LEVEL'];
   lark: {
@@ -255,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.BANLI_DATA_DIR,
+    embeddedThread: e.BANLI_EMBEDDED_DB_THREAD,
     timezone: e.BANLI_TIMEZONE,
     logLevel: e.LOG_LEVEL,
     lark: {
