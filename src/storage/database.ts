@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './lock-file.ts';
@@ -91,6 +90,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 /** The one place the embedded database is opened (pgdata folder, or in memory when undefined). */
 async function openEmbedded(pgdata: string | undefined, thread: 'worker' | 'main'): Promise<PGliteLike> {
   if (thread === 'worker') return PGliteWorkerClient.open(pgdata);
+  // Loaded only here: in the default set-up PGlite lives in the worker alone.
+  const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create({
     ...(pgdata ? { dataDir: pgdata } : {}),
     parsers: { [pgliteTypes.DATE]: (v: string) => v, [pgliteTypes.INT8]: (v: string) => Number(v) },

@@ -1,8 +1,22 @@
 import { Worker } from 'node:worker_threads';
-import type { WorkerInit, WorkerRequest, WorkerResponse } from './pglite-worker.ts';
 
-// The main thread's handle on the embedded database running in a worker thread (see pglite-worker.ts). It has the
+// The main thread's handle on the embedded database running in a worker thread (see pglite-worker.mjs). It has the
 // part of PGlite's interface the pool adapter uses: query and close.
+
+/** What the worker is started with. */
+interface WorkerInit {
+  /** Absolute data folder, or undefined for an in-memory database. */
+  dataDir: string | undefined;
+}
+
+type WorkerRequest = { id: number; op: 'query'; sql: string; params: unknown[] } | { id: number; op: 'close' };
+
+/** What the worker answers: a query's rows, an error with its SQLSTATE fields, or (id 0) whether it opened. */
+type WorkerResponse =
+  | { id: number; ok: true; rows: unknown[]; affectedRows: number | undefined }
+  | { id: number; ok: false; error: { message: string; name: string; fields: Record<string, unknown> } }
+  | { id: 0; ok: true; ready: true }
+  | { id: 0; ok: false; fatal: string };
 
 export interface PGliteLike {
   query<R>(sql: string, params: unknown[]): Promise<{ rows: R[]; affectedRows?: number | undefined }>;
@@ -12,15 +26,6 @@ export interface PGliteLike {
 /** A database error from the worker, with its SQLSTATE fields (code, constraint, …) as pg would give them. */
 export class EmbeddedDatabaseError extends Error {
   [field: string]: unknown;
-}
-
-/** Where tsx's API is, wherever the process was started from (an eval'd worker resolves from the working folder). */
-function resolveTsx(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
 }
 
 export class PGliteWorkerClient implements PGliteLike {
@@ -46,12 +51,7 @@ export class PGliteWorkerClient implements PGliteLike {
 
   /** Starts the worker and opens the database in it; rejects when it cannot be opened. */
   static async open(dataDir: string | undefined): Promise<PGliteWorkerClient> {
-    // The worker is TypeScript like the rest; it loads through tsx, as `npm start` does (a worker does not inherit
-    // the loader the main thread was started with).
-    const entry = new URL('./pglite-worker.ts', import.meta.url).href;
-    const tsx = resolveTsx();
-    const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: { dataDir } satisfies WorkerInit });
+    const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } satisfies WorkerInit });
     const ready = await new Promise<WorkerResponse>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
