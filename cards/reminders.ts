@@ -147,18 +147,26 @@ export function splitDigest(items: readonly DigestItemView[], probe: Omit<Digest
   const order = (i: DigestItemView) => DIGEST_SECTIONS.findIndex((s) => s.rules.includes(i.rule));
   const sorted = [...items].sort((a, b) => order(a) - order(b) || (a.workdaysLeft ?? 0) - (b.workdaysLeft ?? 0) || a.caseNo.localeCompare(b.caseNo));
   const parts: DigestItemView[][] = [];
-  let current: DigestItemView[] = [];
-  for (const item of sorted) {
-    const trial = [...current, item];
-    // 99/99 keeps the title as long as it will ever be.
-    if (current.length > 0 && !digestFits({ ...probe, part: 99, parts: 99, items: trial })) {
-      parts.push(current);
-      current = [item];
-    } else {
-      current = trial;
+  // 99/99 keeps the title as long as it will ever be. Each part is the longest run of items that fits, found by
+  // bisection, so a day's usual digest costs one build and a long one a few per part.
+  const fits = (items: DigestItemView[]) => digestFits({ ...probe, part: 99, parts: 99, items });
+  let rest = sorted;
+  while (rest.length > 0) {
+    if (fits(rest)) {
+      parts.push(rest);
+      break;
     }
+    let lo = 1;
+    let hi = rest.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fits(rest.slice(0, mid))) lo = mid;
+      else hi = mid - 1;
+    }
+    // One item always goes, even if it alone were too large: never drop an item.
+    parts.push(rest.slice(0, lo));
+    rest = rest.slice(lo);
   }
-  if (current.length > 0) parts.push(current);
   return parts;
 }
 
