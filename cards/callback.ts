@@ -58,6 +58,10 @@ export const CALLBACK_VALUES = {
   // The import preview's buttons name the stored import, not a case.
   confirm_import: z.strictObject({ action: z.literal('confirm_import'), importId: positiveId }),
   cancel_import: z.strictObject({ action: z.literal('cancel_import'), importId: positiveId }),
+  // Buttons on a reminder card (a digest or a 督办 card): the click acts on the case and redraws that card, never
+  // replaces it with the case's card.
+  reminder_claim: z.strictObject({ action: z.literal('reminder_claim'), caseId: positiveId, cardId: positiveId }),
+  reminder_show: z.strictObject({ action: z.literal('reminder_show'), caseId: positiveId, cardId: positiveId }),
 } satisfies Record<string, z.ZodType<{ action: string }>>;
 
 export type CallbackAction = keyof typeof CALLBACK_VALUES;
@@ -103,6 +107,7 @@ export const FORM_FIELDS = {
   opinion: ['date', 'note'],
   extend: ['until', 'reason'],
   adjust: ['reason'],
+  follow_up: ['outcome', 'note'],
   handover: ['to'],
   decision: ['note'],
 } as const;

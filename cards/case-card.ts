@@ -329,6 +329,7 @@ const FORM_TITLES: Record<FormAction, string> = {
   extend: '申请延期',
   adjust: '申请调整',
   handover: '转交',
+  follow_up: '承诺事项回头看',
 };
 
 function actionForm(view: CaseCardView, action: FormAction): CardElement {
@@ -419,6 +420,16 @@ function formFields(view: CaseCardView, action: FormAction): CardElement[] | nul
       return [
         md('不属于本单位职责的，可申请调整，由协调员决定。', { text_size: 'notation' }),
         textInput(fieldName('adjust', 'reason'), '调整理由', { multiline: true, maxLength: 1000 }),
+      ];
+    case 'follow_up':
+      return [
+        md('B类答复承诺的事项：核实落实情况后登记。选“已落实”后不再提醒回头看；选“调整”表示承诺有变化并已向代表委员说明。', { text_size: 'notation' }),
+        select(fieldName('follow_up', 'outcome'), '跟进结果', [
+          { label: '仍在落实中', value: 'checked' },
+          { label: '已落实', value: 'kept' },
+          { label: '调整（已向代表委员说明）', value: 'changed' },
+        ]),
+        textInput(fieldName('follow_up', 'note'), '落实情况', { multiline: true, maxLength: 1000 }),
       ];
     case 'handover':
       return [

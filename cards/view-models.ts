@@ -14,7 +14,8 @@ export type CaseAction =
   | 'rate'
   | 'extend'
   | 'adjust'
-  | 'handover';
+  | 'handover'
+  | 'follow_up';
 
 export const CASE_ACTIONS: readonly CaseAction[] = [
   'claim',
@@ -27,6 +28,7 @@ export const CASE_ACTIONS: readonly CaseAction[] = [
   'extend',
   'adjust',
   'handover',
+  'follow_up',
 ];
 
 export interface TimelineEntryView {

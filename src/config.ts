@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDateList, type CalendarOverride } from './domain/calendar.ts';
 import type { ClockSettings } from './domain/clocks.ts';
+import { parseLeadDays, REMINDER_RULES, type ReminderRule, type ReminderSettings } from './domain/reminders.ts';
 
 // Every setting comes from the environment and is checked here once, at start.
 
@@ -124,10 +125,49 @@ const EnvSchema = z
     BANLI_REHANDLING_MONTHS: positiveInt('BANLI_REHANDLING_MONTHS', 1),
     BANLI_MAX_REHANDLINGS: positiveInt('BANLI_MAX_REHANDLINGS', 1),
 
+    BANLI_REMIND_AT: unsetIfEmpty(z
+      .string()
+      .trim()
+      .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'BANLI_REMIND_AT must be a time of day as HH:MM, e.g. 08:50')
+      .optional()
+      .transform((v) => v ?? '08:50')),
+    BANLI_REMIND_DUE_SOON_DAYS: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        try {
+          return parseLeadDays(v?.trim() ? v : '30,14,7,3,1');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `BANLI_REMIND_DUE_SOON_DAYS: ${(err as Error).message}` });
+          return z.NEVER;
+        }
+      }),
+    BANLI_SUPERVISION_AFTER_WORKDAYS: positiveInt('BANLI_SUPERVISION_AFTER_WORKDAYS', 5),
+    BANLI_SUPERVISION_EVERY_WORKDAYS: positiveInt('BANLI_SUPERVISION_EVERY_WORKDAYS', 5),
+    BANLI_OPINION_DUE_WITHIN_DAYS: positiveInt('BANLI_OPINION_DUE_WITHIN_DAYS', 7),
+    BANLI_REMIND_REPEAT_WORKDAYS: positiveInt('BANLI_REMIND_REPEAT_WORKDAYS', 5),
+    BANLI_DECISION_WAIT_WORKDAYS: positiveInt('BANLI_DECISION_WAIT_WORKDAYS', 1),
+    BANLI_FOLLOW_UP_MONTHS: positiveInt('BANLI_FOLLOW_UP_MONTHS', 3),
+    BANLI_URGENT_SUPERVISION: unsetIfEmpty(z.enum(['true', 'false']).optional().transform((v) => v === 'true')),
+    BANLI_REMINDERS_OFF: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const items = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        for (const item of items) {
+          if (item !== 'all' && !(REMINDER_RULES as readonly string[]).includes(item)) {
+            ctx.addIssue({ code: 'custom', message: `BANLI_REMINDERS_OFF: "${item}" is not a rule; use all or any of ${REMINDER_RULES.join(', ')}` });
+            return z.NEVER;
+          }
+        }
+        return items.includes('all') ? [...REMINDER_RULES] : (items as ReminderRule[]);
+      }),
+
     BANLI_EVENT_RETENTION_HOURS: positiveInt('BANLI_EVENT_RETENTION_HOURS', 72),
     BANLI_SEND_GIVE_UP_MINUTES: positiveInt('BANLI_SEND_GIVE_UP_MINUTES', 30),
     BANLI_INBOX_LEASE_SECONDS: positiveInt('BANLI_INBOX_LEASE_SECONDS', 30),
     BANLI_INBOX_ATTEMPTS: positiveInt('BANLI_INBOX_ATTEMPTS', 3),
+    BANLI_EMBEDDED_DB_THREAD: unsetIfEmpty(z.enum(['worker', 'main']).default('worker')),
   })
   .superRefine((env, ctx) => {
     if (env.LARK_MODE === 'ws' && (!env.LARK_APP_ID || !env.LARK_APP_SECRET)) {
@@ -160,6 +200,8 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Where the embedded database runs: its own worker thread (default) or the service's main thread. */
+  embeddedThread: 'worker' | 'main';
   timezone: string;
   logLevel: Env['LOG_LEVEL'];
   lark: {
@@ -185,6 +227,14 @@ export interface Config {
     /** Attempts at a message before the sender is told it failed. */
     attempts: number;
   };
+  reminders: {
+    /** HH:MM in `timezone`, on working days. */
+    at: string;
+    settings: ReminderSettings;
+    urgentSupervision: boolean;
+    /** Rules switched off. */
+    off: ReminderRule[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -208,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.BANLI_DATA_DIR,
+    embeddedThread: e.BANLI_EMBEDDED_DB_THREAD,
     timezone: e.BANLI_TIMEZONE,
     logLevel: e.LOG_LEVEL,
     lark: {
@@ -236,5 +287,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventRetentionHours: e.BANLI_EVENT_RETENTION_HOURS,
     sendGiveUpMinutes: e.BANLI_SEND_GIVE_UP_MINUTES,
     inbox: { leaseSeconds: e.BANLI_INBOX_LEASE_SECONDS, attempts: e.BANLI_INBOX_ATTEMPTS },
+    reminders: {
+      at: e.BANLI_REMIND_AT.padStart(5, '0'),
+      settings: {
+        dueSoonDays: e.BANLI_REMIND_DUE_SOON_DAYS,
+        supervisionAfterWorkdays: e.BANLI_SUPERVISION_AFTER_WORKDAYS,
+        supervisionEveryWorkdays: e.BANLI_SUPERVISION_EVERY_WORKDAYS,
+        opinionDueWithinDays: e.BANLI_OPINION_DUE_WITHIN_DAYS,
+        repeatEveryWorkdays: e.BANLI_REMIND_REPEAT_WORKDAYS,
+        decisionWaitWorkdays: e.BANLI_DECISION_WAIT_WORKDAYS,
+        followUpEveryMonths: e.BANLI_FOLLOW_UP_MONTHS,
+      },
+      urgentSupervision: e.BANLI_URGENT_SUPERVISION,
+      off: e.BANLI_REMINDERS_OFF,
+    },
   };
 }

@@ -23,6 +23,9 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { createHttpApp } from './server.ts';
 import { clocksFor, openMigrated } from './setup.ts';
 import type { Database } from './storage/database.ts';
+import { loadReminderCard, jobRanOn, rememberReminderCardMessage } from './reminders/reminder.repository.ts';
+import { REMIND_JOB, renderReminderCard, runReminderJob, type ReminderDeps, type RemindSummary } from './reminders/reminder.job.ts';
+import { ReminderScheduler } from './reminders/reminder.scheduler.ts';
 
 export { clocksFor, openMigrated } from './setup.ts';
 
@@ -40,6 +43,8 @@ export interface Service {
   handler: ChatHandler;
   inbox: Inbox;
   metrics: Metrics;
+  /** Runs the daily reminder job as of `date` (YYYY-MM-DD): once per date whatever the instances; a dry run writes nothing. */
+  remind(date: string, opts?: { dryRun?: boolean }): Promise<RemindSummary>;
   /** Stops taking requests, finishes work in flight, delivers nothing half-way, closes the database. */
   close(): Promise<void>;
 }
@@ -52,6 +57,8 @@ export interface StartOptions {
   pollIntervalMs?: number;
   /** More HTTP routes, served after /healthz and the webhook (the sandbox's page and API). */
   routers?: Router[];
+  /** Runs the reminder job at BANLI_REMIND_AT and catches up at start (default true; tests drive it by date). */
+  scheduleReminders?: boolean;
 }
 
 /** Starts Banli; resolves once it listens (and, in ws mode, has started the long connection). */
@@ -99,11 +106,25 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     }
   };
 
+  const reminderDeps: ReminderDeps = {
+    db,
+    calendar,
+    clocks,
+    timeZone: config.timezone,
+    settings: config.reminders.settings,
+    urgentSupervision: config.reminders.urgentSupervision,
+    off: config.reminders.off,
+    adminOpenIds: config.adminOpenIds,
+    logger: logger.child({ component: 'reminders' }),
+    today,
+  };
+
   const sender = new OutboxSender({
     db,
     client: larkClient.client,
     logger: logger.child({ component: 'outbox' }),
     renderCard: async (card) => {
+      if (card.kind === 'reminder_card') return renderReminderCard(reminderDeps, card.cardId);
       if (card.kind === 'request_card') {
         const view = await loadRequestView(db, card.requestKind, card.requestId, { clocks });
         return view ? buildRequestDecisionCard(view) : null;
@@ -112,7 +133,24 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       return view ? buildCaseCard(view) : null;
     },
     onCardSent: (trx, messageId, card, chatId) =>
-      card.kind === 'case_card' ? rememberCaseCard(trx, messageId, card.caseId, chatId) : rememberRequestCard(trx, messageId, card.requestKind, card.requestId),
+      card.kind === 'case_card'
+        ? rememberCaseCard(trx, messageId, card.caseId, chatId)
+        : card.kind === 'reminder_card'
+          ? rememberReminderCardMessage(trx, card.cardId, messageId)
+          : rememberRequestCard(trx, messageId, card.requestKind, card.requestId),
+    onDelivered: async (row, messageId, content) => {
+      if (content.kind !== 'reminder_card' || row.receive_id_type !== 'open_id' || !row.receive_id) return;
+      const card = await loadReminderCard(db, content.cardId);
+      if (!card?.urgent) return;
+      // 加急 (buzz) the leader's 督办 card; needs the im:message.urgent scope.
+      const res = (await larkClient.client.im.message.urgentApp({
+        path: { message_id: messageId },
+        params: { user_id_type: 'open_id' },
+        data: { user_id_list: [row.receive_id] },
+      })) as { code?: number; msg?: string } | undefined;
+      if (res && typeof res.code === 'number' && res.code !== 0) throw new Error(`urgent_app refused: code ${res.code} ${res.msg ?? ''}`);
+      logger.info({ messageId, openId: row.receive_id }, 'reminders: supervision card buzzed (加急)');
+    },
     giveUpAfterMs: config.sendGiveUpMinutes * 60_000,
     clearTokenCache: () => larkClient.clearTokenCache(),
     onSendFailure: (verdict) => metrics.sendFailed(verdict),
@@ -186,6 +224,22 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   }
 
   sender.start();
+  const remind = async (date: string, o: { dryRun?: boolean; trigger?: string } = {}): Promise<RemindSummary> => {
+    const summary = await runReminderJob(reminderDeps, date, { dryRun: o.dryRun ?? false, trigger: o.trigger ?? 'manual' });
+    if (summary.status === 'sent') sender.kick();
+    return summary;
+  };
+  const scheduler = opts.scheduleReminders === false
+    ? null
+    : new ReminderScheduler({
+        at: config.reminders.at,
+        timeZone: config.timezone,
+        now,
+        logger: logger.child({ component: 'reminders' }),
+        run: (date, trigger) => remind(date, { trigger }),
+        ranOn: (date) => jobRanOn(db, REMIND_JOB, date),
+      });
+  scheduler?.start();
   // What a previous run acknowledged and did not finish is handled first.
   await inbox.start();
   inboxStarted = true;
@@ -211,6 +265,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       server.closeIdleConnections();
       if (ws) ws.close({ force: true });
       await stopped;
+      await scheduler?.stop();
       await inbox.stop();
       await Promise.allSettled([...inFlight]);
       await sender.stop();
@@ -218,5 +273,5 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
       logger.info('banli stopped');
     })());
 
-  return { config, database, logger, clocks, url: `http://127.0.0.1:${port}`, port, sender, handler, inbox, metrics, close };
+  return { config, database, logger, clocks, url: `http://127.0.0.1:${port}`, port, sender, handler, inbox, metrics, remind: (date, o) => remind(date, o ?? {}), close };
 }

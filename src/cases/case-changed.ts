@@ -9,6 +9,7 @@
 import type { Actor, CaseState } from '../domain/types.ts';
 import type { CaseAction, Decision } from '../domain/workflow.ts';
 import { enqueueCaseCardUpdates, enqueueMessage, enqueueRequestCardUpdates } from '../lark/outbox.ts';
+import { enqueueReminderCardUpdates } from '../reminders/reminder.repository.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import { coordinatorIds } from './case.repository.ts';
 
@@ -43,6 +44,11 @@ export type CaseChangedListener = (trx: DbOrTrx, change: CaseChange) => Promise<
 /** Every live case card shows the case as it now is. */
 const redrawCaseCards: CaseChangedListener = async (trx, change) => {
   await enqueueCaseCardUpdates(trx, change.caseId, change.answeredCard);
+};
+
+/** The day's digests and 督办 cards that list the case show it done once it is (claimed, replied, rated …). */
+const redrawReminderCards: CaseChangedListener = async (trx, change) => {
+  await enqueueReminderCardUpdates(trx, change.caseId, change.answeredCard?.messageId);
 };
 
 /** A request decided (or withdrawn): every coordinator's copy of its decision card shows the outcome. */
@@ -89,7 +95,7 @@ const notifyPeople: CaseChangedListener = async (trx, change) => {
   }
 };
 
-export const CASE_CHANGED_LISTENERS: readonly CaseChangedListener[] = [redrawCaseCards, redrawDecisionCards, notifyPeople];
+export const CASE_CHANGED_LISTENERS: readonly CaseChangedListener[] = [redrawCaseCards, redrawReminderCards, redrawDecisionCards, notifyPeople];
 
 /** Runs every listener for a change, in the caller's transaction. */
 export async function caseChanged(trx: DbOrTrx, change: CaseChange): Promise<void> {

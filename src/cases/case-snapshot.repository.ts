@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { TimelineFact } from '../domain/timeline.ts';
-import type { CaseKind, CaseState, CaseStatus, Disclosure, OurRole, Person, Rating } from '../domain/types.ts';
+import { PROMISE_CLASS, type CasePromise, type CaseKind, type CaseState, type CaseStatus, type Disclosure, type OurRole, type Person, type Rating } from '../domain/types.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 import type { CaseRow } from '../storage/schema.ts';
 import { unknownName } from './case.repository.ts';
@@ -27,6 +27,7 @@ interface SnapshotRow extends CaseRow {
     actor_name: string | null;
   }>;
   event_count: number;
+  follow_ups_json: Array<{ round: number; outcome: 'checked' | 'kept' | 'changed'; follow_up_date: string }>;
   extension_json: { id: number; requested_by: string; requester_name: string | null; requested_at: string; until_date: string; reason: string; status: 'pending' } | null;
   adjustment_json: { id: number; requested_by: string; requester_name: string | null; requested_at: string; reason: string; status: 'pending' } | null;
 }
@@ -58,6 +59,8 @@ export async function loadCaseSnapshot(db: DbOrTrx, caseId: number, opts: { lock
         from case_events e left join users u on u.open_id = e.actor_open_id where e.case_id = c.id
         order by e.id desc limit ${TIMELINE_LIMIT}) x) as events_json,
       (select count(*) from case_events where case_id = c.id)::int as event_count,
+      (select coalesce(json_agg(x order by x.id), '[]'::json) from (
+        select id, round, outcome, follow_up_date from follow_ups where case_id = c.id) x) as follow_ups_json,
       (select row_to_json(x) from (
         select r.id, r.requested_by, u.name as requester_name, r.requested_at, r.until_date, r.reason, r.status
         from extension_requests r left join users u on u.open_id = r.requested_by
@@ -80,6 +83,20 @@ export async function loadCaseSnapshot(db: DbOrTrx, caseId: number, opts: { lock
 
 const nameOr = (openId: string, name: string | null | undefined): string => name ?? unknownName(openId);
 
+/** The promise of the latest B-class reply and its follow-ups (回头看), or null without one. */
+function promiseOf(replies: SnapshotRow['replies_json'], followUps: SnapshotRow['follow_ups_json']): CasePromise | null {
+  const reply = replies.filter((x) => x.kind === 'reply' && x.result_class === PROMISE_CLASS).at(-1);
+  if (!reply) return null;
+  const later = followUps.filter((f) => f.round >= reply.round);
+  return {
+    round: reply.round,
+    replyDate: reply.reply_date,
+    resultClass: PROMISE_CLASS,
+    lastFollowUpDate: later.map((f) => f.follow_up_date).sort().at(-1) ?? null,
+    kept: later.some((f) => f.outcome === 'kept'),
+  };
+}
+
 function snapshotOf(r: SnapshotRow): CaseSnapshot {
   const {
     handler_name,
@@ -92,6 +109,7 @@ function snapshotOf(r: SnapshotRow): CaseSnapshot {
     ratings_json,
     events_json,
     event_count,
+    follow_ups_json,
     extension_json: ext,
     adjustment_json: adj,
     ...rest
@@ -127,6 +145,7 @@ function snapshotOf(r: SnapshotRow): CaseSnapshot {
     pendingAdjustment: adj
       ? { id: adj.id, requestedBy: person(adj.requested_by, adj.requester_name), requestedAt: new Date(adj.requested_at).toISOString(), reason: adj.reason, status: adj.status }
       : null,
+    promise: promiseOf(replies_json, follow_ups_json),
     version: row.version,
   };
   return {

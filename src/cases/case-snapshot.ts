@@ -2,7 +2,7 @@
 // A click reads it once, locked; the decision's effects are then applied to it in memory, so the answer card shows
 // the case as the decision left it without reading it again.
 
-import type { CaseState, IsoDate, Person, Rating } from '../domain/types.ts';
+import { PROMISE_CLASS, type CaseState, type IsoDate, type Person, type Rating } from '../domain/types.ts';
 import { peopleIn, type TimelineFact } from '../domain/timeline.ts';
 import type { Decision } from '../domain/workflow.ts';
 import type { Actor } from '../domain/types.ts';
@@ -86,6 +86,13 @@ export function afterDecision(s: CaseSnapshot, d: Decision, actor: Actor, writte
         replies = [...replies, { round: e.round, kind: 'reply', date: e.date, resultClass: e.resultClass, disclosure: e.disclosure, note: '' }];
         row.disclosure = e.disclosure;
         state.disclosure = e.disclosure;
+        if (e.resultClass === PROMISE_CLASS) state.promise = { round: e.round, replyDate: e.date, resultClass: PROMISE_CLASS, lastFollowUpDate: null, kept: false };
+        break;
+      case 'add_follow_up':
+        if (state.promise) {
+          const last = state.promise.lastFollowUpDate;
+          state.promise = { ...state.promise, lastFollowUpDate: last === null || e.date > last ? e.date : last, kept: state.promise.kept || e.outcome === 'kept' };
+        }
         break;
       case 'add_opinion':
         replies = [...replies, { round: e.round, kind: 'opinion', date: e.date, resultClass: null, disclosure: null, note: e.note }];

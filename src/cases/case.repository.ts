@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Actor, CaseKind, CaseState, CaseStatus, Disclosure, OurRole, Person, StaffRole } from '../domain/types.ts';
+import { PROMISE_CLASS, type Actor, type CaseKind, type CaseState, type CaseStatus, type Disclosure, type OurRole, type Person, type StaffRole } from '../domain/types.ts';
 import { OPEN_STATUSES, REPLY_CLOCK_STATUSES } from '../domain/case-rules.ts';
 import type { TimelineFact } from '../domain/timeline.ts';
 import type { CaseChange, Decision, Effect } from '../domain/workflow.ts';
@@ -297,6 +297,12 @@ async function writeEffect(db: DbOrTrx, caseId: number, e: Effect, actor: Actor)
         .executeTakeFirstOrThrow();
       return row.id;
     }
+    case 'add_follow_up':
+      await db
+        .insertInto('follow_ups')
+        .values({ case_id: caseId, round: e.round, outcome: e.outcome, follow_up_date: e.date, note: e.note, recorded_by: actor.openId })
+        .execute();
+      return undefined;
   }
 }
 

@@ -8,7 +8,7 @@ import type { AnyCommand } from './command.ts';
 import { readCaseRef, Rejection, type ParseContext } from './parse/args.ts';
 import { closestCommand, notUnderstoodEcho } from './parse/suggest.ts';
 import { tokenizeMessage, display, type Token } from './parse/tokens.ts';
-import { COMMAND_USAGE, commandByWord, commandOf, commandWords, usageFor, type ChatCommand, type CommandType } from './registry.ts';
+import { COMMAND_USAGE, commandByWord, commandOf, commandWords, usageFor, type ChatCommand } from './registry.ts';
 
 export type { CaseRef } from './parse/args.ts';
 export { COMMAND_USAGE, type ChatCommand, type CommandType } from './registry.ts';
@@ -108,9 +108,4 @@ function notUnderstood(tokens: Token[], classes: readonly string[]): ParseResult
   }
   const usage = usageFor(command, classes);
   return { ok: false, message: `没有看懂“${echo}”。您是不是想用：${usage}？发送“帮助”查看全部命令。`, suggestion: usage };
-}
-
-/** The type of a command word, for callers that only need to know which command a word names. */
-export function commandTypeOf(word: string): CommandType | undefined {
-  return commandByWord(word)?.type as CommandType | undefined;
 }

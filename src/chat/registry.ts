@@ -24,6 +24,7 @@ import { bind } from './commands/bind.ts';
 import { claim } from './commands/claim.ts';
 import { contact } from './commands/contact.ts';
 import { extend } from './commands/extend.ts';
+import { followUp } from './commands/follow-up.ts';
 import { handover } from './commands/handover.ts';
 import { help } from './commands/help.ts';
 import { mine } from './commands/mine.ts';
@@ -31,6 +32,7 @@ import { opinion } from './commands/opinion.ts';
 import { progress } from './commands/progress.ts';
 import { rate } from './commands/rate.ts';
 import { release } from './commands/release.ts';
+import { remind } from './commands/remind.ts';
 import { reply } from './commands/reply.ts';
 import { grant, revoke } from './commands/roles.ts';
 import { show } from './commands/show.ts';
@@ -48,12 +50,14 @@ export const COMMANDS = [
   reply,
   opinion,
   rate,
+  followUp,
   extend,
   adjust,
   show,
   mine,
   todo,
   stats,
+  remind,
   bind,
   grant,
   revoke,

@@ -2,7 +2,7 @@
 // line a card shows is rendered from the facts when it is shown, so a name learned later or a change of wording
 // reaches old entries too, and the report can count what happened without reading sentences.
 
-import { proposerTitle, type CaseKind, type ContactMethod, type Disclosure, type IsoDate, type Person, type Rating } from './types.ts';
+import { proposerTitle, type CaseKind, type ContactMethod, type Disclosure, type FollowUpOutcome, type IsoDate, type Person, type Rating } from './types.ts';
 
 /** One timeline entry. People are kept with the name known when it happened; a newer name wins when rendering. */
 export type TimelineFact =
@@ -26,6 +26,8 @@ export type TimelineFact =
   | { type: 'adjustment_requested'; reason: string }
   | { type: 'adjustment_approved'; note: string }
   | { type: 'adjustment_refused'; note: string }
+  /** A follow-up (回头看) of a B-class promise: still in progress (checked), kept, or changed and explained. */
+  | { type: 'followed_up'; kind: CaseKind; outcome: FollowUpOutcome; note: string }
   /** An entry written before the timeline kept facts, whose sentence could not be read back into them. */
   | { type: 'legacy'; was: string; text: string };
 
@@ -82,6 +84,12 @@ export function timelineLine(f: TimelineFact, name: NameLookup = storedName): st
       return `同意调整，案件调整出本单位${withNote(f.note)}`;
     case 'adjustment_refused':
       return `不同意调整${withNote(f.note)}，请按原交办办理`;
+    case 'followed_up':
+      return f.outcome === 'kept'
+        ? `承诺事项已落实：${f.note}`
+        : f.outcome === 'changed'
+          ? `承诺事项调整，已向${proposerTitle(f.kind)}说明：${f.note}`
+          : `回头看承诺事项：${f.note}`;
     case 'legacy':
       return f.text;
   }

@@ -125,8 +125,26 @@ export interface CaseState {
   lastRatedDate: IsoDate | null;
   pendingExtension: ExtensionRequest | null;
   pendingAdjustment: AdjustmentRequest | null;
+  /** The promise of the latest B-class reply (回头看), or null when no reply of the followed-up class was made. */
+  promise: CasePromise | null;
   version: number;
 }
+
+/** The result class whose replies carry promises to follow up (回头看): B 正在解决或列入计划. */
+export const PROMISE_CLASS = 'B';
+
+/** A promise made in a B-class reply, followed up until it is kept. */
+export interface CasePromise {
+  /** The round whose reply made it. */
+  round: number;
+  replyDate: IsoDate;
+  resultClass: string;
+  lastFollowUpDate: IsoDate | null;
+  kept: boolean;
+}
+
+/** What a follow-up of a promise found: still in progress, kept (done), or changed and explained to the deputy. */
+export type FollowUpOutcome = 'checked' | 'kept' | 'changed';
 
 // One list for chat and import alike. A Map, not an object literal, so "constructor" finds nothing on Object.prototype.
 const DISCLOSURE_BY_LABEL: ReadonlyMap<string, Disclosure> = new Map<string, Disclosure>([

@@ -13,12 +13,13 @@ import {
   type CaseStatus,
   type ContactMethod,
   type Disclosure,
+  type FollowUpOutcome,
   type IsoDate,
   type Person,
   type Rating,
 } from './types.ts';
 
-import { MAX_NOTE_LENGTH, replyClockRunning } from './case-rules.ts';
+import { MAX_NOTE_LENGTH } from './case-rules.ts';
 
 // Re-exported: the workflow's callers have always found these here.
 export { DUE_SOON_WORKDAYS, MAX_NOTE_LENGTH, replyClockRunning } from './case-rules.ts';
@@ -35,7 +36,8 @@ export type CaseAction =
   | { type: 'request_extension'; until: IsoDate; reason: string }
   | { type: 'decide_extension'; requestId: number; approve: boolean; note: string }
   | { type: 'request_adjustment'; reason: string }
-  | { type: 'decide_adjustment'; requestId: number; approve: boolean; note: string };
+  | { type: 'decide_adjustment'; requestId: number; approve: boolean; note: string }
+  | { type: 'follow_up'; outcome: FollowUpOutcome; note: string };
 
 export type CaseActionType = CaseAction['type'];
 
@@ -57,7 +59,8 @@ export type Effect =
   | { type: 'open_extension'; until: IsoDate; previousDue: IsoDate; reason: string }
   | { type: 'close_extension'; requestId: number; status: 'approved' | 'refused' | 'withdrawn'; note: string }
   | { type: 'open_adjustment'; reason: string }
-  | { type: 'close_adjustment'; requestId: number; status: 'approved' | 'refused' | 'withdrawn'; note: string };
+  | { type: 'close_adjustment'; requestId: number; status: 'approved' | 'refused' | 'withdrawn'; note: string }
+  | { type: 'add_follow_up'; round: number; outcome: FollowUpOutcome; date: IsoDate; note: string };
 
 /** The fields of a case a decision may change. */
 export interface CaseChange {
@@ -174,7 +177,41 @@ export function decide(c: CaseState, action: CaseAction, actor: Actor, ctx: Work
       return requestAdjustment(c, action.reason, actor, ctx);
     case 'decide_adjustment':
       return decideAdjustment(c, action, actor);
+    case 'follow_up':
+      return followUp(c, action, actor, ctx);
   }
+}
+
+/**
+ * A follow-up (回头看) of the promise a B-class reply made: by the handler or a coordinator, once the reply exists,
+ * closed case or not (promises outlive the rating), until the promise is recorded as kept. It changes nothing on the
+ * case itself; it is a record the reminders and the year-end report count.
+ */
+function followUp(c: CaseState, a: Extract<CaseAction, { type: 'follow_up' }>, actor: Actor, ctx: WorkflowContext): Outcome {
+  if (c.status === 'adjusted') return refuse('wrong_state', `案件 ${c.caseNo} 已调整出本单位，不能再操作。`);
+  const denied = mayChange(c, actor);
+  if (denied) return denied;
+  if (!c.promise) {
+    return refuse('wrong_state', `案件 ${c.caseNo} 没有 B 类（正在解决或列入计划）答复，没有需要回头看的承诺事项。`);
+  }
+  if (c.promise.kept) return refuse('wrong_state', `案件 ${c.caseNo} 的承诺事项已登记为落实，无需再跟进。`);
+  const bad = checkText('跟进内容', a.note, true);
+  if (bad) return bad;
+  const note = a.note.trim();
+  const who = deputy(c);
+  const message =
+    a.outcome === 'kept'
+      ? `已登记：案件 ${c.caseNo} 的承诺事项已落实，此后不再提醒回头看。`
+      : a.outcome === 'changed'
+        ? `已登记：案件 ${c.caseNo} 的承诺事项调整，已向${who}说明。年终报告“承诺事项调整”中会列出此件。`
+        : `已登记案件 ${c.caseNo} 的回头看情况。承诺落实后请发送“跟进 ${c.caseNo} 已落实 <情况>”。`;
+  return {
+    ok: true,
+    change: {},
+    effects: [{ type: 'add_follow_up', round: c.promise.round, outcome: a.outcome, date: ctx.today, note }],
+    event: { type: 'followed_up', kind: c.kind, outcome: a.outcome, note },
+    message,
+  };
 }
 
 /**
@@ -483,12 +520,14 @@ function decideAdjustment(c: CaseState, a: Extract<CaseAction, { type: 'decide_a
 export function availableActions(
   c: CaseState,
   ctx: Pick<WorkflowContext, 'today' | 'clocks'>,
-): Array<'claim' | 'release' | 'progress' | 'contact' | 'reply' | 'opinion' | 'rate' | 'extend' | 'adjust' | 'handover'> {
+): Array<'claim' | 'release' | 'progress' | 'contact' | 'reply' | 'opinion' | 'rate' | 'extend' | 'adjust' | 'handover' | 'follow_up'> {
   if (c.status === 'adjusted') return [];
-  if (c.status === 'closed') return ['progress'];
+  // A B-class promise is followed up until kept, whatever became of the case.
+  const followUp = c.promise && !c.promise.kept ? (['follow_up'] as const) : [];
+  if (c.status === 'closed') return ['progress', ...followUp];
   const adjustable = !c.pendingAdjustment && ctx.today <= ctx.clocks.adjustmentDeadline(c.assignedDate);
   if (c.status === 'unclaimed') return adjustable ? ['claim', 'adjust'] : ['claim'];
-  if (c.status === 'replied') return ['rate', 'progress', 'handover'];
+  if (c.status === 'replied') return ['rate', ...followUp, 'progress', 'handover'];
   const out: ReturnType<typeof availableActions> = repliesToDeputy(c.role)
     ? c.contactCount > 0
       ? ['reply', 'contact', 'progress']
@@ -496,6 +535,6 @@ export function availableActions(
     : ['opinion', 'progress', 'contact'];
   if (!c.pendingExtension) out.push('extend');
   if (adjustable) out.push('adjust');
-  out.push('handover', 'release');
+  out.push(...followUp, 'handover', 'release');
   return out;
 }

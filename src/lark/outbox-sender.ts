@@ -22,6 +22,8 @@ export interface OutboxSenderOptions {
   renderCard(card: LiveCard): Promise<object | null>;
   /** called after a live card was created or replied, in the transaction recording it, so later changes can patch it */
   onCardSent?(trx: DbOrTrx, messageId: string, card: LiveCard, chatId: string | null): Promise<void>;
+  /** called once a new message (create/reply) is recorded as sent, outside any transaction (e.g. to buzz it) */
+  onDelivered?(row: OutboxRow, messageId: string, content: OutboxContent): Promise<void>;
   /** default 30 min: then mark failed and log at error level */
   giveUpAfterMs?: number;
   /** The same for a file (a report): default 24 h, so a long Lark outage delays it rather than losing it. */
@@ -61,6 +63,11 @@ export type SendVerdict =
 const CHAT_LIMIT_CODE = 230020;
 const APP_LIMIT_CODE = 99991400;
 const RESET_HEADER = 'x-ogw-ratelimit-reset';
+/** Lark's "internal error, try again later" codes (server-docs generic error codes: 1500, 2200). */
+const SYSTEM_BUSY_CODES: ReadonlySet<number> = new Set([1500, 2200]);
+// Lark answers a busy platform (the top of the hour, when everyone's jobs run) with HTTP 200 and a code whose number
+// differs between APIs, but whose message says so.
+const SYSTEM_BUSY_MESSAGE = /system busy|系统繁忙|server busy|internal error|try again later|稍后重试/i;
 /** A reset header beyond this is not believed. */
 const MAX_HEADER_WAIT_MS = 10 * 60_000;
 const MIN_RESET_WAIT_MS = 200;
@@ -119,7 +126,7 @@ export function classifyLarkError(err: unknown): SendVerdict {
     const reason = `HTTP ${status}${code !== undefined ? ` code ${code}` : ''}: ${msg}`;
     const resetS = Number(header(res.headers, RESET_HEADER));
     const headerWaitMs = Number.isFinite(resetS) && resetS >= 0 ? Math.min(resetS * 1000, MAX_HEADER_WAIT_MS) : undefined;
-    if (code !== undefined && (TOKEN_CODES.has(code) || code === CHAT_LIMIT_CODE || code === APP_LIMIT_CODE)) {
+    if (code !== undefined && (TOKEN_CODES.has(code) || code === CHAT_LIMIT_CODE || code === APP_LIMIT_CODE || isSystemBusy(code, msg))) {
       return byCode(code, status, reason, headerWaitMs);
     }
     if (status === 429) return { kind: 'retry', reason, status, ...(code !== undefined && { code }), ...(headerWaitMs !== undefined && { waitMs: headerWaitMs }), limited: 'app' };
@@ -141,7 +148,13 @@ function byCode(code: number, status: number | undefined, reason: string, header
   if (TOKEN_CODES.has(code)) return { kind: 'token', ...base };
   if (code === CHAT_LIMIT_CODE) return { kind: 'retry', ...base, limited: 'chat', ...(headerWaitMs !== undefined && { waitMs: headerWaitMs }) };
   if (code === APP_LIMIT_CODE) return { kind: 'retry', ...base, limited: 'app', ...(headerWaitMs !== undefined && { waitMs: headerWaitMs }) };
+  // A busy platform is waited out like a rate limit: the whole app backs off, not just this row.
+  if (isSystemBusy(code, reason)) return { kind: 'retry', ...base, limited: 'app', ...(headerWaitMs !== undefined && { waitMs: headerWaitMs }) };
   return { kind: 'permanent', ...base };
+}
+
+function isSystemBusy(code: number, message: string): boolean {
+  return SYSTEM_BUSY_CODES.has(code) || SYSTEM_BUSY_MESSAGE.test(message);
 }
 
 /** The delay before retry number `attempt` (1-based): base·2^(attempt−1), capped, scaled by a jitter in [0.75, 1]. */
@@ -167,6 +180,7 @@ function parseContent(raw: unknown): OutboxContent {
     if (c.kind === 'request_card' && (c.requestKind === 'extension' || c.requestKind === 'adjustment') && Number.isInteger(c.requestId)) {
       return { kind: 'request_card', requestKind: c.requestKind, requestId: c.requestId as number };
     }
+    if (c.kind === 'reminder_card' && Number.isInteger(c.cardId)) return { kind: 'reminder_card', cardId: c.cardId as number };
     if (c.kind === 'case_card' && Number.isInteger(c.caseId)) {
       return typeof c.notice === 'string'
         ? { kind: 'case_card', caseId: c.caseId as number, notice: c.notice }
@@ -206,6 +220,7 @@ export class OutboxSender {
   readonly #log: Logger;
   readonly #renderCard: OutboxSenderOptions['renderCard'];
   readonly #onCardSent: OutboxSenderOptions['onCardSent'];
+  readonly #onDelivered: OutboxSenderOptions['onDelivered'];
   readonly #clearTokenCache: OutboxSenderOptions['clearTokenCache'];
   readonly #giveUpAfterMs: number;
   readonly #fileGiveUpAfterMs: number;
@@ -232,6 +247,7 @@ export class OutboxSender {
     this.#log = opts.logger;
     this.#renderCard = opts.renderCard;
     this.#onCardSent = opts.onCardSent;
+    this.#onDelivered = opts.onDelivered;
     this.#clearTokenCache = opts.clearTokenCache;
     this.#giveUpAfterMs = opts.giveUpAfterMs ?? 30 * 60_000;
     this.#fileGiveUpAfterMs = opts.fileGiveUpAfterMs ?? 24 * 60 * 60_000;
@@ -377,8 +393,12 @@ export class OutboxSender {
         return 1 + superseded.length;
       }
       sent = await this.#sendRenewingToken(row, newest.msg_type, body, ctx);
-      await this.#markSent(row, superseded, sent, content);
+      const firstRecord = await this.#markSent(row, superseded, sent, content);
       this.#log.debug({ ...ctx, messageId: sent.messageId, coalesced: superseded.length }, 'outbox: sent');
+      if (firstRecord && row.op !== 'patch' && sent.messageId && this.#onDelivered) {
+        // The message is delivered and recorded; what follows it (a buzz) must not make it count as failed.
+        await this.#onDelivered(row, sent.messageId, content).catch((err: unknown) => this.#log.warn({ ...ctx, err: String(err) }, 'outbox: follow-up after delivery failed'));
+      }
       return 1 + superseded.length;
     } catch (err) {
       await this.#fail(row, superseded, err, sent, ctx);
@@ -453,7 +473,8 @@ export class OutboxSender {
       case 'card':
         return JSON.stringify(content.card);
       case 'case_card':
-      case 'request_card': {
+      case 'request_card':
+      case 'reminder_card': {
         const card = await this.#renderCard(content);
         return card === null ? null : JSON.stringify(card);
       }
@@ -517,8 +538,8 @@ export class OutboxSender {
     }
   }
 
-  async #markSent(row: OutboxRow, superseded: Pick<OutboxRow, 'id'>[], sent: Sent, content: OutboxContent): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+  async #markSent(row: OutboxRow, superseded: Pick<OutboxRow, 'id'>[], sent: Sent, content: OutboxContent): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
       const res = await trx
         .updateTable('outbox')
         .set({
@@ -543,9 +564,10 @@ export class OutboxSender {
       }
       // Another instance may have recorded this row already (our lock ran out); the card is remembered once.
       const firstRecord = Number(res.numUpdatedRows) === 1;
-      if (firstRecord && (content.kind === 'case_card' || content.kind === 'request_card') && row.op !== 'patch' && sent.messageId && this.#onCardSent) {
+      if (firstRecord && (content.kind === 'case_card' || content.kind === 'request_card' || content.kind === 'reminder_card') && row.op !== 'patch' && sent.messageId && this.#onCardSent) {
         await this.#onCardSent(trx, sent.messageId, content, sent.chatId);
       }
+      return firstRecord;
     });
   }
 

@@ -14,7 +14,9 @@ export type OutboxContent = { kind: 'text'; text: string } | { kind: 'card'; car
  */
 export type LiveCard =
   | { kind: 'case_card'; caseId: number; notice?: string }
-  | { kind: 'request_card'; requestKind: 'extension' | 'adjustment'; requestId: number };
+  | { kind: 'request_card'; requestKind: 'extension' | 'adjustment'; requestId: number }
+  /** A reminder digest or 督办 card: drawn when sent (reminders no longer needed are left off) and redrawn as its cases move on. */
+  | { kind: 'reminder_card'; cardId: number };
 
 export type Target =
   | { chatId: string }

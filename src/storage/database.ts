@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './lock-file.ts';
 import { PGlitePool } from './pglite-pool.ts';
+import { PGliteWorkerClient, type PGliteLike } from './pglite-thread.ts';
 import type { DB } from './schema.ts';
 
 export type Db = Kysely<DB>;
@@ -37,6 +37,11 @@ export interface OpenOptions {
   /** Embedded data directory; 'memory://' for a throw-away database (tests). */
   dataDir?: string;
   poolSize?: number;
+  /**
+   * Where the embedded database runs: in a worker thread (default; queries never block the HTTP side) or on the
+   * calling thread.
+   */
+  embeddedThread?: 'worker' | 'main';
 }
 
 /** Opens PostgreSQL (url) or the embedded PGlite database (dataDir), with one Kysely dialect for both. */
@@ -56,12 +61,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const dataDir = opts.dataDir ?? './data';
   const memory = dataDir.startsWith('memory://');
   const release = memory ? () => {} : lockDataDir(dataDir);
-  let pglite: PGlite;
+  let pglite: PGliteLike;
   try {
-    pglite = await PGlite.create({
-      ...(memory ? {} : { dataDir: path.resolve(dataDir, 'pgdata') }),
-      parsers: { [pgliteTypes.DATE]: (v: string) => v, [pgliteTypes.INT8]: (v: string) => Number(v) },
-    });
+    pglite = await openEmbedded(memory ? undefined : path.resolve(dataDir, 'pgdata'), opts.embeddedThread ?? 'worker');
   } catch (err) {
     release();
     throw err;
@@ -82,6 +84,21 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         release();
       }
     },
+  };
+}
+
+/** The one place the embedded database is opened (pgdata folder, or in memory when undefined). */
+async function openEmbedded(pgdata: string | undefined, thread: 'worker' | 'main'): Promise<PGliteLike> {
+  if (thread === 'worker') return PGliteWorkerClient.open(pgdata);
+  // Loaded only here: in the default set-up PGlite lives in the worker alone.
+  const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
+  const pglite = await PGlite.create({
+    ...(pgdata ? { dataDir: pgdata } : {}),
+    parsers: { [pgliteTypes.DATE]: (v: string) => v, [pgliteTypes.INT8]: (v: string) => Number(v) },
+  });
+  return {
+    query: <R>(sql: string, params: unknown[]) => pglite.query<R>(sql, params),
+    close: () => pglite.close(),
   };
 }
 

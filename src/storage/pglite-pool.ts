@@ -1,5 +1,5 @@
-import type { PGlite } from '@electric-sql/pglite';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
+import type { PGliteLike } from './pglite-thread.ts';
 
 // PGlite is a single connection. Kysely's PostgresDialect wants a pool; this one hands out that connection to one
 // borrower at a time, so a transaction never sees another caller's statements interleaved with its own.
@@ -10,13 +10,13 @@ export class PGliteBusyError extends Error {
   override name = 'PGliteBusyError';
 }
 
-/** A pg-Pool-shaped wrapper around one PGlite instance, for Kysely's PostgresDialect. */
+/** A pg-Pool-shaped wrapper around one PGlite instance (in a worker thread or on this one), for Kysely's PostgresDialect. */
 export class PGlitePool implements PostgresPool {
   #queue: Array<() => void> = [];
   #busy = false;
 
   constructor(
-    private readonly pglite: PGlite,
+    private readonly pglite: PGliteLike,
     private readonly acquireTimeoutMs = 30_000,
   ) {}
 

@@ -133,6 +133,55 @@ export interface FollowUpsTable {
   recorded_at: Timestamp;
 }
 
+/** One run of a daily job: taken once per (job, date), in the transaction that queues everything it sends. */
+export interface JobRunsTable {
+  job: string;
+  run_date: string;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+  /** 'schedule' (the cron time), 'catch-up' (at start, later the same day), 'manual' (CLI or sandbox). */
+  trigger: string;
+  summary: Json<Record<string, unknown>> | null;
+}
+
+/** A card carrying reminders: one digest (or one part of a split digest) per recipient per day, or one 督办 card. */
+export interface ReminderCardsTable {
+  id: Generated<number>;
+  run_date: string;
+  kind: 'digest' | 'supervision';
+  /** user:<open_id> or chat:<chat_id>. */
+  recipient: string;
+  part: number;
+  parts: number;
+  case_id: number | null;
+  urgent: ColumnType<boolean, boolean | undefined, boolean>;
+  message_id: string | null;
+  created_at: Generated<Date>;
+}
+
+/** Each reminder sent: recorded with its outbox row, in one transaction. */
+export interface RemindersSentTable {
+  id: Generated<string>;
+  run_date: string;
+  case_id: number;
+  rule: string;
+  recipient: string;
+  card_id: number;
+  outbox_id: string;
+  workdays_left: number | null;
+  /** The case no longer needed it when its card went out, so it was left off (not delivered). */
+  dropped_at: Date | null;
+  created_at: Generated<Date>;
+}
+
+/** A person's mute of their own reminders: one case, or every case (case_id null). 督办 ignores it. */
+export interface ReminderMutesTable {
+  id: Generated<number>;
+  open_id: string;
+  case_id: number | null;
+  created_at: Generated<Date>;
+}
+
 /** Every verified Lark event, stored before Lark got its answer; handled_at NULL = still to do. */
 export interface InboxTable {
   id: Generated<number>;
@@ -225,6 +274,10 @@ export interface DB {
   request_cards: RequestCardsTable;
   follow_ups: FollowUpsTable;
   pending_imports: PendingImportsTable;
+  job_runs: JobRunsTable;
+  reminder_cards: ReminderCardsTable;
+  reminders_sent: RemindersSentTable;
+  reminder_mutes: ReminderMutesTable;
 }
 
 export type CaseRow = Selectable<CasesTable>;

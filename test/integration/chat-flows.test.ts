@@ -112,14 +112,15 @@ describeOnBackends('chat flows: whole cases by message and by button', (backend)
       reply_disclosure: '依申请公开',
     });
     expect(reply.toast).toEqual({ type: 'success', content: '已登记案件 20240562 的答复（B类，2024-03-22），请在代表评价后录入评价。' });
-    expect(labels(reply.card)).toEqual(['满意', '基本满意', '不满意', '更新进展', '转交']);
+    // A B-class reply makes a promise: the card offers its follow-up (回头看) from now on, until it is kept.
+    expect(labels(reply.card)).toEqual(['满意', '基本满意', '不满意', '承诺事项回头看', '更新进展', '转交']);
     expect(textOf(reply.card)).toContain('第1轮 2024-03-22，B，依申请公开');
 
     const rated = await click(h, USERS.zhang, mine, '满意');
     expect(rated.toast).toEqual({ type: 'success', content: '已录入评价“满意”，案件 20240562 办结。' });
     expect(textOf(rated.card)).toContain('已办结');
     expect(textOf(rated.card)).toContain('第1轮 满意（张三 录入）');
-    expect(labels(rated.card)).toEqual(['更新进展']);
+    expect(labels(rated.card)).toEqual(['更新进展', '承诺事项回头看']);
 
     // The database holds what the card says.
     const row = await caseRow(h, '20240562');
@@ -145,7 +146,7 @@ describeOnBackends('chat flows: whole cases by message and by button', (backend)
     // 李四 never clicked, yet his card shows the closed case, updated in place (patched, not re-sent).
     const hisNow = await waitForCardText(h, his.messageId, '第1轮 满意（张三 录入）');
     expect(hisNow).toContain('已办结');
-    expect(labels(cardOnScreen(h, his.messageId))).toEqual(['更新进展']);
+    expect(labels(cardOnScreen(h, his.messageId))).toEqual(['更新进展', '承诺事项回头看']);
     expect(h.lark.patches.filter((p) => p.messageId === his.messageId).length).toBeGreaterThan(0);
     expect(h.lark.sent.filter((m) => m.messageId === his.messageId)).toHaveLength(1);
   });

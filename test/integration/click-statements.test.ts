@@ -90,7 +90,6 @@ describeOnBackends('a lean claim click', (backend: Backend) => {
     });
 
     const statements = counter.statements.length + 2; // + BEGIN and COMMIT
-    console.log(`claim click on ${backend}: ${statements} statements (BEGIN, ${counter.statements.join(", ")}, COMMIT)`);
     expect(statements, `statements: BEGIN, ${counter.statements.join(', ')}, COMMIT`).toBeLessThanOrEqual(MAX_STATEMENTS);
 
     // The answer card is the case as the claim left it, drawn without reading the case again, and it is the same card

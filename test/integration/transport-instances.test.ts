@@ -192,6 +192,30 @@ describeOnBackends('transport: two instances on one database', (backend) => {
     expect(await claimsOf(db, '20240606')).toHaveLength(1);
   });
 
+  it("one chat's messages alternate between the two instances (认领, then 19 进展): applied in the order they came, each once", async () => {
+    const db = a.service.database.db;
+    await seedCases(a, [{ caseNo: '20240610' }]);
+    const chatId = 'oc_group_alternating';
+    const specs = [toBot(a, USERS.zhang.openId, '认领 20240610', { chatId })];
+    for (let k = 1; k <= 19; k++) specs.push(toBot(a, USERS.zhang.openId, `进展 20240610 第${k}次交替进展`, { chatId }));
+    for (const [i, spec] of specs.entries()) expect((await (i % 2 === 0 ? a : b).events.message(spec)).status).toBe(200);
+
+    const rows = await until('every message handled', async () => {
+      const rs = await db.selectFrom('inbox').select(['event_id', 'handled_at', 'last_error']).where('event_id', 'in', specs.map((s) => s.eventId!)).execute();
+      return rs.length === specs.length && rs.every((r) => r.handled_at !== null) ? rs : undefined;
+    }, 30_000);
+    expect(rows.every((r) => r.last_error === null)).toBe(true);
+    const caseId = (await caseRow(db, '20240610')).id;
+    const timeline = await db.selectFrom('case_events').selectAll().where('case_id', '=', caseId).orderBy('id').execute();
+    expect(timeline.filter((e) => e.type === 'claimed')).toHaveLength(1);
+    const progress = timeline.filter((e) => e.type === 'progress').map((e) => JSON.stringify(e));
+    expect(progress).toHaveLength(19);
+    progress.forEach((entry, i) => expect(entry).toContain(`第${i + 1}次交替进展`));
+    // One answer each, queued in the order the messages came, whichever instance handled them.
+    const replies = await db.selectFrom('outbox').select('reply_to').where('reply_to', 'in', specs.map((s) => s.messageId!)).orderBy('id').execute();
+    expect(replies.map((r) => r.reply_to)).toEqual(specs.map((s) => s.messageId));
+  });
+
   it('a card click delivered to both instances at once is applied once, and both answer with the same toast and card', async () => {
     const db = a.service.database.db;
     const show = toBot(a, USERS.wang.openId, '20240607');

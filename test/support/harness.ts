@@ -77,10 +77,14 @@ export interface HarnessOptions {
   verificationToken?: string;
   /** The domain's "today"; the webhook's signature clock stays real. */
   today?: string;
+  /** The domain's clock, when a test moves it from day to day (wins over `today`). */
+  clock?: () => Date;
   env?: Record<string, string>;
   /** Reuse an emulator / database (for restarts and second instances). */
   lark?: LarkEmulator;
   database?: { url?: string; dataDir: string };
+  /** Runs the reminder job on its schedule (off by default: tests run it by date with service.remind). */
+  scheduleReminders?: boolean;
 }
 
 export interface Harness {
@@ -115,7 +119,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const service = await startService(config, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     pollIntervalMs: 50,
-    ...(today ? { now: () => new Date(`${today}T10:00:00+08:00`) } : {}),
+    scheduleReminders: opts.scheduleReminders ?? false,
+    ...(opts.clock ? { now: opts.clock } : today ? { now: () => new Date(`${today}T10:00:00+08:00`) } : {}),
   });
   // In ws mode Lark pushes events down the service's own long connection (once the service has connected).
   const viaLongConnection = config.lark.mode === 'ws';

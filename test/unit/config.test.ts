@@ -27,6 +27,7 @@ describe('loadConfig defaults', () => {
       host: '0.0.0.0',
       databaseUrl: undefined,
       dataDir: './data',
+      embeddedThread: 'worker',
       timezone: 'Asia/Shanghai',
       logLevel: 'info',
       adminOpenIds: [],

@@ -778,7 +778,7 @@ describe('text that is not a command', () => {
 
 describe('COMMAND_USAGE', () => {
   it('has a Chinese usage line for every command that starts with its command word', () => {
-    const types = ['help', 'mine', 'todo', 'show', 'claim', 'release', 'handover', 'progress', 'contact', 'reply', 'opinion', 'rate', 'extend', 'adjust', 'bind', 'grant', 'revoke', 'stats', 'export_report'] as const;
+    const types = ['help', 'mine', 'todo', 'show', 'claim', 'release', 'handover', 'progress', 'contact', 'reply', 'opinion', 'rate', 'follow_up', 'extend', 'adjust', 'bind', 'grant', 'revoke', 'remind', 'stats', 'export_report'] as const;
     expect(Object.keys(COMMAND_USAGE).sort()).toEqual([...types].sort());
     for (const type of types) {
       const word = COMMAND_USAGE[type].split(' ')[0]!;

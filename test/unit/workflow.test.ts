@@ -58,6 +58,7 @@ function caseOf(over: Partial<CaseState> = {}): CaseState {
     lastRatedDate: null,
     pendingExtension: null,
     pendingAdjustment: null,
+    promise: null,
     version: 3,
     ...over,
   };

@@ -54,6 +54,12 @@ function actionOf(value: Value, ctx: ClickContext): CaseAction | { error: string
     case 'adjust':
       if (!f.reason) return { error: '请填写调整理由。' };
       return { type: 'request_adjustment', reason: f.reason };
+    case 'follow_up': {
+      const outcome = f.outcome ?? 'checked';
+      if (outcome !== 'checked' && outcome !== 'kept' && outcome !== 'changed') return { error: '请选择跟进结果：仍在落实中、已落实或调整。' };
+      if (!f.note) return { error: '请填写承诺事项的落实情况后再提交。' };
+      return { type: 'follow_up', outcome, note: f.note };
+    }
     case 'handover': {
       const to = handoverTarget(ctx.form, ctx.click.option);
       if (!to) return { error: '请选择要转交的同事。' };
@@ -67,7 +73,7 @@ function handoverTarget(form: Record<string, string>, option: string | null): st
 }
 
 export const caseButtons = defineCardAction<CaseCardAction>({
-  actions: ['claim', 'release', 'progress', 'contact', 'reply', 'opinion', 'rate', 'extend', 'adjust', 'handover'],
+  actions: ['claim', 'release', 'progress', 'contact', 'reply', 'opinion', 'rate', 'extend', 'adjust', 'handover', 'follow_up'],
   people: (value, click, form) => {
     const to = value.action === 'handover' ? handoverTarget(form, click.option) : undefined;
     return to ? [to] : [];

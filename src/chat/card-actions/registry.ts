@@ -15,10 +15,11 @@
 import type { AnyCardAction } from './action.ts';
 import { caseButtons } from './case-buttons.ts';
 import { decisionButtons } from './decisions.ts';
+import { reminderButtons } from './reminder-buttons.ts';
 import { showButton } from './show.ts';
 import { importDecision } from './import-decision.ts';
 
-export const CARD_ACTIONS: readonly AnyCardAction[] = [caseButtons, showButton, decisionButtons, importDecision];
+export const CARD_ACTIONS: readonly AnyCardAction[] = [caseButtons, showButton, decisionButtons, importDecision, reminderButtons];
 
 const BY_ACTION = new Map<string, AnyCardAction>(CARD_ACTIONS.flatMap((m) => m.actions.map((a: string) => [a, m] as const)));
 

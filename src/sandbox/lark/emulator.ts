@@ -80,6 +80,14 @@ export interface PatchRecord {
   at: number;
 }
 
+/** A 加急 (buzz, `urgent_app`) the bot sent on one of its messages. */
+export interface UrgentRecord {
+  messageId: string;
+  /** The open_ids buzzed (those Lark accepted). */
+  userIds: string[];
+  at: number;
+}
+
 export interface RequestRecord {
   method: string;
   path: string;
@@ -151,6 +159,7 @@ export interface LarkEmulator {
   readonly tenantKey: string;
   readonly sent: readonly SentMessage[];
   readonly patches: readonly PatchRecord[];
+  readonly urgents: readonly UrgentRecord[];
   readonly requests: readonly RequestRecord[];
   /** Invalidates every token issued so far; the next API call with one gets 99991663. */
   expireTokens(): void;
@@ -355,6 +364,7 @@ class Emulator implements LarkEmulator {
   readonly tenantKey: string;
   readonly sent: SentMessage[] = [];
   readonly patches: PatchRecord[] = [];
+  readonly urgents: UrgentRecord[] = [];
   readonly requests: RequestRecord[] = [];
   readonly uploads: UploadedFile[] = [];
 
@@ -447,6 +457,7 @@ class Emulator implements LarkEmulator {
   clearRecords(): void {
     this.sent.length = 0;
     this.patches.length = 0;
+    this.urgents.length = 0;
     this.requests.length = 0;
   }
 
@@ -636,6 +647,7 @@ class Emulator implements LarkEmulator {
     app.get('/open-apis/im/v1/messages/:message_id/resources/:file_key', (req, res) =>
       this.guard(res, () => this.messageResource(req, res)),
     );
+    app.patch('/open-apis/im/v1/messages/:message_id/urgent_app', (req, res) => this.guard(res, () => this.urgentApp(req, res)));
     app.get('/open-apis/contact/v3/users/:user_id', (req, res) => this.guard(res, () => this.getUser(req, res)));
     app.get('/open-apis/bot/v3/info', (_req, res) => {
       this.answer(res, 200, {
@@ -882,6 +894,33 @@ class Emulator implements LarkEmulator {
       'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
     });
     res.end(bytes);
+  }
+
+  /**
+   * 加急 (buzz) on a message the bot sent (im/v1 message urgent_app): only the bot's own messages; user_id_type is
+   * required; ids of people who are not in the message's chat come back in invalid_user_id_list and are not buzzed.
+   */
+  private urgentApp(req: ExpressRequest, res: ExpressResponse): void {
+    const messageId = String(req.params.message_id);
+    const body = isObject(req.body) ? req.body : {};
+    if (req.query.user_id_type !== 'open_id') throw new HttpFailure(LARK_CODES.fieldValidation, 'user_id_type is required (this emulator knows open_id)');
+    const ids = body.user_id_list;
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string')) {
+      throw new HttpFailure(LARK_CODES.fieldValidation, 'user_id_list is required');
+    }
+    const stored = this.messages.get(messageId);
+    if (!stored) throw new HttpFailure(LARK_CODES.invalidParam, `invalid message_id: ${messageId}`);
+    if (!stored.fromThisApp) throw new HttpFailure(LARK_CODES.noPermission, 'the message was not sent by this app');
+    // A private chat holds the bot and one person. A group defined in the chat model has its members; any other group
+    // counts every known user as a member.
+    const defined = this.chatModel.get(stored.chatId);
+    const isP2p = [...this.users_.keys()].some((openId) => this.p2pChatId(openId) === stored.chatId);
+    const member = (id: string) =>
+      isP2p ? this.p2pChatId(id) === stored.chatId : defined ? defined.members.includes(id) : this.users_.has(id);
+    const accepted = (ids as string[]).filter(member);
+    const invalid = (ids as string[]).filter((id) => !member(id));
+    if (accepted.length > 0) this.urgents.push({ messageId, userIds: accepted, at: Date.now() });
+    this.answer(res, 200, { code: 0, msg: 'success', data: { invalid_user_id_list: invalid } });
   }
 
   private getUser(req: ExpressRequest, res: ExpressResponse): void {
