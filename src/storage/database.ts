@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './lock-file.ts';
+import { createEmbeddedDatabaseApart } from './pglite-create.ts';
 import { PGlitePool } from './pglite-pool.ts';
 import { PGliteWorkerClient, type PGliteLike } from './pglite-thread.ts';
 import type { DB } from './schema.ts';
@@ -89,6 +90,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 
 /** The one place the embedded database is opened (pgdata folder, or in memory when undefined). */
 async function openEmbedded(pgdata: string | undefined, thread: 'worker' | 'main'): Promise<PGliteLike> {
+  // A database created by this process would keep initdb's memory for good: create it apart, then open it.
+  if (pgdata) await createEmbeddedDatabaseApart(pgdata);
   if (thread === 'worker') return PGliteWorkerClient.open(pgdata);
   // Loaded only here: in the default set-up PGlite lives in the worker alone.
   const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 // The main thread's handle on the embedded database running in a worker thread (see pglite-worker.mjs). It has the
@@ -28,6 +30,10 @@ export class EmbeddedDatabaseError extends Error {
   [field: string]: unknown;
 }
 
+// tsc does not copy the plain-JavaScript worker into dist/: compiled, this file finds it in the sources.
+const WORKER_BESIDE = new URL('./pglite-worker.mjs', import.meta.url);
+const WORKER_SCRIPT = fs.existsSync(fileURLToPath(WORKER_BESIDE)) ? WORKER_BESIDE : new URL('../../../src/storage/pglite-worker.mjs', import.meta.url);
+
 export class PGliteWorkerClient implements PGliteLike {
   #next = 1;
   #pending = new Map<number, { resolve(r: WorkerResponse): void; reject(e: unknown): void }>();
@@ -51,7 +57,7 @@ export class PGliteWorkerClient implements PGliteLike {
 
   /** Starts the worker and opens the database in it; rejects when it cannot be opened. */
   static async open(dataDir: string | undefined): Promise<PGliteWorkerClient> {
-    const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } satisfies WorkerInit });
+    const worker = new Worker(WORKER_SCRIPT, { workerData: { dataDir } satisfies WorkerInit });
     const ready = await new Promise<WorkerResponse>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
