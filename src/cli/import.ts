@@ -61,7 +61,8 @@ async function run(argv: string[]): Promise<number> {
   if (typeof checked === 'number') return checked;
   const { cases } = checked;
 
-  const database = await openMigrated(config);
+  // No HTTP side to keep responsive here: the embedded database runs on this thread, without a worker's extra memory.
+  const database = await openMigrated({ ...config, embeddedThread: 'main' });
   try {
     const clocks = clocksFor(config);
     const source = path.basename(file);
