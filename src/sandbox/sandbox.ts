@@ -99,6 +99,8 @@ export class Sandbox {
   service!: Service;
   private events!: EventSender;
   private readonly listeners = new Set<(event: string, data: unknown) => void>();
+  /** Files people sent, by file_key (the emulator keeps only the bytes). */
+  private readonly userFiles = new Map<string, { name: string; bytes: Buffer }>();
   /** What people typed, as they typed it (Lark's copy has @_user_N placeholders). */
   private readonly typed = new Map<string, string>();
   /** Ends each open event stream (at shutdown). */
@@ -199,6 +201,41 @@ export class Sandbox {
     return { messageId };
   }
 
+  /** A file dropped into someone's private chat with the bot, sent as Lark's file message. */
+  async sendFile(chatId: string, senderOpenId: string, fileName: string, bytes: Buffer): Promise<{ messageId: string }> {
+    const chat = this.chat(chatId);
+    if (chat.chatType !== 'p2p' || !chat.members.includes(senderOpenId)) throw new SandboxError(403, '文件请发到自己与办理助手的单聊');
+    const name = fileName.trim();
+    if (name === '' || name.length > 200) throw new SandboxError(400, '文件名不能为空');
+    // Lark refuses empty files and anything over 100 MB; the sandbox takes up to 30 MB.
+    if (bytes.length === 0) throw new SandboxError(400, '文件是空的');
+    const fileKey = this.lark.userFile(bytes);
+    this.userFiles.set(fileKey, { name, bytes });
+    const messageId = `om_${randomBytes(16).toString('hex')}`;
+    const res = await this.events.message({
+      chatId,
+      chatType: 'p2p',
+      senderOpenId,
+      text: '',
+      messageId,
+      file: { fileKey, fileName: name },
+    });
+    if (res.status !== 200) throw new SandboxError(502, `机器人没有收下这个文件（HTTP ${res.status}）`);
+    return { messageId };
+  }
+
+  /** The bytes of a file message, whoever sent it. */
+  fileOf(messageId: string): { name: string; bytes: Buffer } | undefined {
+    const entry = this.lark.messageEntry(messageId);
+    if (!entry || entry.msgType !== 'file') return undefined;
+    if (entry.senderOpenId) {
+      const key = (entry.content as { file_key?: string }).file_key ?? '';
+      return this.userFiles.get(key);
+    }
+    const upload = this.lark.fileOf(messageId);
+    return upload ? { name: upload.fileName, bytes: upload.bytes } : undefined;
+  }
+
   /** A click on a card component, posted as Lark's card.action.trigger; the answer's card replaces the clicked one. */
   async click(input: ClickInput): Promise<ClickAnswer> {
     const entry = this.lark.messageEntry(input.messageId);
@@ -255,6 +292,7 @@ export class Sandbox {
       await wipeAll(this.service.database.db);
       this.lark.clearChats();
       this.typed.clear();
+      this.userFiles.clear();
       this.clock.set(START_DATE);
       await this.seed();
     } finally {
@@ -279,9 +317,14 @@ export class Sandbox {
     return chat;
   }
 
-  private view(entry: ChatEntry): ChatEntry & { typed?: string } {
+  private view(entry: ChatEntry): ChatEntry & { typed?: string; file?: { name: string; size: number } } {
     const typed = this.typed.get(entry.messageId);
-    return typed === undefined ? entry : { ...entry, typed };
+    const file = entry.msgType === 'file' ? this.fileOf(entry.messageId) : undefined;
+    return {
+      ...entry,
+      ...(typed === undefined ? {} : { typed }),
+      ...(file ? { file: { name: file.name, size: file.bytes.length } } : {}),
+    };
   }
 
   private broadcast(event: string, data: unknown): void {

@@ -155,7 +155,7 @@ function previewOf(entry) {
   if (!entry) return '';
   const who = entry.senderOpenId ? `${nameOf(entry.senderOpenId) || ''}：` : '';
   if (entry.msgType === 'interactive') return `${who}[卡片] ${entry.content?.header?.title?.content || ''}`;
-  if (entry.msgType === 'file') return `${who}[文件] ${entry.content?.file_name || ''}`;
+  if (entry.msgType === 'file') return `${who}[文件] ${entry.file?.name || entry.content?.file_name || ''}`;
   const text = entry.typed ?? entry.content?.text ?? '';
   return who + text.replace(/<at[^>]*>([^<]*)<\/at>/g, '@$1').replace(/@_user_\d+\s*/g, '');
 }
@@ -245,16 +245,18 @@ function contentNode(entry) {
     const file = entry.content || {};
     const box = document.createElement('div');
     box.className = 'file-msg';
-    const ext = (file.file_name || '').split('.').pop().toLowerCase();
+    const ext = (entry.file?.name || file.file_name || '').split('.').pop().toLowerCase();
     const icon = document.createElement('div');
     icon.className = `file-icon${['xlsx', 'xls', 'csv'].includes(ext) ? '' : ' other'}`;
     icon.textContent = ext.toUpperCase().slice(0, 4) || 'FILE';
     const info = document.createElement('div');
-    info.innerHTML = `<div class="fname">${escape(file.file_name || file.file_key || '文件')}</div>`;
+    const name = entry.file?.name || file.file_name || '文件';
+    const size = entry.file ? (entry.file.size >= 1024 * 1024 ? `${(entry.file.size / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(entry.file.size / 1024))} KB`) : '';
+    info.innerHTML = `<div class="fname">${escape(name)}</div><div class="fsize">${size}</div>`;
     const link = document.createElement('a');
     link.href = `/sandbox/api/files/${encodeURIComponent(entry.messageId)}`;
     link.textContent = '下载';
-    link.setAttribute('download', file.file_name || 'file');
+    link.setAttribute('download', entry.file?.name || file.file_name || 'file');
     info.append(link);
     box.append(icon, info);
     wrap.append(box);
