@@ -13,6 +13,7 @@ import { todayIn } from '../domain/calendar.ts';
 import { applyImportPlan, planImport } from '../import/apply.ts';
 import { readImportFile } from '../import/read.ts';
 import { validateRows } from '../import/validate.ts';
+import type { RemindSummary } from '../reminders/reminder.job.ts';
 import { startService, type Service } from '../runtime.ts';
 import { startLarkEmulator, type Card, type ChatEntry, type ChatInfo, type LarkEmulator } from './lark/emulator.ts';
 import { createEventSender, type EventSender, type MentionSpec } from './lark/events.ts';
@@ -77,10 +78,8 @@ export interface ClickAnswer {
 
 export interface NewDayResult {
   date: string;
-  /** What the reminder job reported, when the service has one. */
-  summary?: unknown;
-  /** Why nothing was sent, when nothing could be. */
-  note?: string;
+  /** What the reminder job did that morning. */
+  summary: RemindSummary;
 }
 
 export class SandboxError extends Error {
@@ -91,8 +90,6 @@ export class SandboxError extends Error {
     super(message);
   }
 }
-
-type Remind = (date: string, opts?: { dryRun?: boolean }) => Promise<unknown>;
 
 /** A running sandbox: the service, the emulator playing Lark, and what the page can do. */
 export class Sandbox {
@@ -153,7 +150,6 @@ export class Sandbox {
       chats: this.lark.chats(),
       p2p: Object.fromEntries(PEOPLE.map((p) => [p.openId, this.lark.p2pChatId(p.openId)])),
       today: this.clock.date,
-      canRemind: typeof this.remindFn() === 'function',
     };
   }
 
@@ -280,9 +276,7 @@ export class Sandbox {
     if (date < this.clock.date) throw new SandboxError(400, `日期不能早于沙盒的今天（${this.clock.date}）`);
     this.clock.set(date);
     this.broadcast('day', { today: date });
-    const remind = this.remindFn();
-    if (!remind) return { date, note: '提醒任务尚未接入本版本' };
-    return { date, summary: await remind(date) };
+    return { date, summary: await this.service.remind(date) };
   }
 
   /** Back to the first day: empty database, the sample cases, no messages. */
@@ -304,11 +298,6 @@ export class Sandbox {
   subscribe(listener: (event: string, data: unknown) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  private remindFn(): Remind | undefined {
-    const candidate = (this.service as unknown as { remind?: Remind }).remind;
-    return typeof candidate === 'function' ? candidate.bind(this.service) : undefined;
   }
 
   private chat(chatId: string): ChatInfo {
@@ -362,6 +351,8 @@ export async function startSandbox(config: Config, opts: SandboxOptions): Promis
       logger: opts.logger,
       now: () => clock.now(),
       routers: [sandboxRouter(sandbox)],
+      // The sandbox's mornings come from the "new day" control, not from the wall clock.
+      scheduleReminders: false,
     });
   } catch (err) {
     await lark.close();

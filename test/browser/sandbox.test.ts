@@ -147,12 +147,26 @@ describe('the sandbox in a browser', () => {
     expect(await card.textContent()).not.toContain('我来补充一下进展');
   });
 
-  it('a new day runs the morning reminders as of that day', async () => {
+  it('a new day runs the morning reminders as of that day: the unit\'s group gets its digest of unclaimed cases', async () => {
     await becomes('赵协调');
-    await page.fill('#day-input', '2024-03-26');
+    await page.locator('.chat-item', { hasText: '社会救助科' }).click();
+    // The ten sample cases nobody claimed are two working days past their assignment on 2024-03-22 already.
+    await page.fill('#day-input', '2024-03-25');
     await page.click('#new-day');
-    const said = await toast();
-    expect(said).toContain('2024-03-26');
-    await shot('05-new-day');
+    expect(await toast()).toContain('2024-03-25');
+    const digest = page.locator('.msg', { has: page.locator('.card-header', { hasText: '本群的待办提醒' }) }).last();
+    await digest.waitFor({ timeout: 20_000 });
+    const text = (await digest.textContent()) ?? '';
+    expect(text).toContain('3月25日');
+    expect(text).toContain('待认领');
+    expect(text).toContain('20240252');
+    // 20240562 was claimed: it is no longer waiting for a handler.
+    expect(text).not.toContain('20240562');
+    await expect.poll(() => page.inputValue('#day-input')).toBe('2024-03-26');
+    await shot('05-new-day-digest');
+    // A day cannot be run twice: the job ran once for it.
+    await page.fill('#day-input', '2024-03-25');
+    await page.click('#new-day');
+    expect(await toast()).toContain('已经发过');
   });
 });

@@ -13,7 +13,6 @@ const state = {
   chats: [],
   p2p: {},
   today: '',
-  canRemind: false,
   me: localStorage.getItem('banli-sandbox-me') || '',
   chatId: localStorage.getItem('banli-sandbox-chat') || '',
   messages: new Map(), // chatId -> entries
@@ -415,8 +414,7 @@ function setupControls() {
     try {
       const result = await api('/new-day', { date });
       const s = result.summary || {};
-      if (result.note) toast('warning', `已进入 ${result.date}；${result.note}`);
-      else if (s.status === 'rest_day') toast('info', `已进入 ${result.date}：休息日，不发提醒`);
+      if (s.status === 'rest_day') toast('info', `已进入 ${result.date}：休息日，不发提醒`);
       else if (s.status === 'already_ran') toast('info', `已进入 ${result.date}：当天的提醒已经发过`);
       else if (!s.cards) toast('success', `已进入 ${result.date}：当天没有需要提醒的事项`);
       else toast('success', `已进入 ${result.date}：09:00 的提醒已发出（${s.cards} 张卡片，${s.reminders ?? 0} 项提醒）`);
