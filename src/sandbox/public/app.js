@@ -52,10 +52,15 @@ function avatar(kind, key, label, small) {
   return node;
 }
 
+let toastSeq = 0;
+
 function toast(type, content) {
   const node = document.createElement('div');
   node.className = `toast ${type || 'info'}`;
   node.dataset.testid = 'toast';
+  // Numbered, so a test can tell a new toast from the one still fading out.
+  node.dataset.seq = String(++toastSeq);
+  document.body.dataset.toastSeq = String(toastSeq);
   const icon = document.createElement('span');
   icon.className = 'ticon';
   icon.textContent = { success: '✓', error: '✕', warning: '!', info: 'i' }[type] || 'i';
