@@ -18,6 +18,7 @@ const clickBody = z.object({
 });
 const renameBody = z.object({ name: z.string() });
 const newDayBody = z.object({ date: z.string() });
+const fileQuery = z.object({ chatId: z.string().min(1), from: z.string().min(1), name: z.string().min(1) });
 
 type Handler = (req: Request, res: Response) => Promise<unknown>;
 
@@ -78,6 +79,24 @@ export function sandboxRouter(sandbox: Sandbox): Router {
       return { people: sandbox.people() };
     }),
   );
+  api.post(
+    '/files',
+    express.raw({ type: () => true, limit: '30mb' }),
+    json(async (req) => {
+      const q = fileQuery.parse(req.query);
+      return sandbox.sendFile(q.chatId, q.from, q.name, Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    }),
+  );
+  api.get('/files/:messageId', (req, res) => {
+    const file = sandbox.fileOf(String(req.params.messageId));
+    if (!file) {
+      res.status(404).json({ error: '找不到这个文件' });
+      return;
+    }
+    res.setHeader('content-type', 'application/octet-stream');
+    res.setHeader('content-disposition', `attachment; filename="download"; filename*=UTF-8''${encodeURIComponent(file.name)}`);
+    res.end(file.bytes);
+  });
   api.post('/new-day', json(async (req) => sandbox.newDay(newDayBody.parse(req.body).date)));
   api.post(
     '/reset',

@@ -13,6 +13,7 @@ import { todayIn } from '../domain/calendar.ts';
 import { applyImportPlan, planImport } from '../import/apply.ts';
 import { readImportFile } from '../import/read.ts';
 import { validateRows } from '../import/validate.ts';
+import type { RemindSummary } from '../reminders/reminder.job.ts';
 import { startService, type Service } from '../runtime.ts';
 import { startLarkEmulator, type Card, type ChatEntry, type ChatInfo, type LarkEmulator } from './lark/emulator.ts';
 import { createEventSender, type EventSender, type MentionSpec } from './lark/events.ts';
@@ -77,10 +78,8 @@ export interface ClickAnswer {
 
 export interface NewDayResult {
   date: string;
-  /** What the reminder job reported, when the service has one. */
-  summary?: unknown;
-  /** Why nothing was sent, when nothing could be. */
-  note?: string;
+  /** What the reminder job did that morning. */
+  summary: RemindSummary;
 }
 
 export class SandboxError extends Error {
@@ -92,13 +91,13 @@ export class SandboxError extends Error {
   }
 }
 
-type Remind = (date: string, opts?: { dryRun?: boolean }) => Promise<unknown>;
-
 /** A running sandbox: the service, the emulator playing Lark, and what the page can do. */
 export class Sandbox {
   service!: Service;
   private events!: EventSender;
   private readonly listeners = new Set<(event: string, data: unknown) => void>();
+  /** Files people sent, by file_key (the emulator keeps only the bytes). */
+  private readonly userFiles = new Map<string, { name: string; bytes: Buffer }>();
   /** What people typed, as they typed it (Lark's copy has @_user_N placeholders). */
   private readonly typed = new Map<string, string>();
   /** Ends each open event stream (at shutdown). */
@@ -151,7 +150,6 @@ export class Sandbox {
       chats: this.lark.chats(),
       p2p: Object.fromEntries(PEOPLE.map((p) => [p.openId, this.lark.p2pChatId(p.openId)])),
       today: this.clock.date,
-      canRemind: typeof this.remindFn() === 'function',
     };
   }
 
@@ -199,6 +197,41 @@ export class Sandbox {
     return { messageId };
   }
 
+  /** A file dropped into someone's private chat with the bot, sent as Lark's file message. */
+  async sendFile(chatId: string, senderOpenId: string, fileName: string, bytes: Buffer): Promise<{ messageId: string }> {
+    const chat = this.chat(chatId);
+    if (chat.chatType !== 'p2p' || !chat.members.includes(senderOpenId)) throw new SandboxError(403, '文件请发到自己与办理助手的单聊');
+    const name = fileName.trim();
+    if (name === '' || name.length > 200) throw new SandboxError(400, '文件名不能为空');
+    // Lark refuses empty files and anything over 100 MB; the sandbox takes up to 30 MB.
+    if (bytes.length === 0) throw new SandboxError(400, '文件是空的');
+    const fileKey = this.lark.userFile(bytes);
+    this.userFiles.set(fileKey, { name, bytes });
+    const messageId = `om_${randomBytes(16).toString('hex')}`;
+    const res = await this.events.message({
+      chatId,
+      chatType: 'p2p',
+      senderOpenId,
+      text: '',
+      messageId,
+      file: { fileKey, fileName: name },
+    });
+    if (res.status !== 200) throw new SandboxError(502, `机器人没有收下这个文件（HTTP ${res.status}）`);
+    return { messageId };
+  }
+
+  /** The bytes of a file message, whoever sent it. */
+  fileOf(messageId: string): { name: string; bytes: Buffer } | undefined {
+    const entry = this.lark.messageEntry(messageId);
+    if (!entry || entry.msgType !== 'file') return undefined;
+    if (entry.senderOpenId) {
+      const key = (entry.content as { file_key?: string }).file_key ?? '';
+      return this.userFiles.get(key);
+    }
+    const upload = this.lark.fileOf(messageId);
+    return upload ? { name: upload.fileName, bytes: upload.bytes } : undefined;
+  }
+
   /** A click on a card component, posted as Lark's card.action.trigger; the answer's card replaces the clicked one. */
   async click(input: ClickInput): Promise<ClickAnswer> {
     const entry = this.lark.messageEntry(input.messageId);
@@ -243,9 +276,7 @@ export class Sandbox {
     if (date < this.clock.date) throw new SandboxError(400, `日期不能早于沙盒的今天（${this.clock.date}）`);
     this.clock.set(date);
     this.broadcast('day', { today: date });
-    const remind = this.remindFn();
-    if (!remind) return { date, note: '提醒任务尚未接入本版本' };
-    return { date, summary: await remind(date) };
+    return { date, summary: await this.service.remind(date) };
   }
 
   /** Back to the first day: empty database, the sample cases, no messages. */
@@ -255,6 +286,7 @@ export class Sandbox {
       await wipeAll(this.service.database.db);
       this.lark.clearChats();
       this.typed.clear();
+      this.userFiles.clear();
       this.clock.set(START_DATE);
       await this.seed();
     } finally {
@@ -268,20 +300,20 @@ export class Sandbox {
     return () => this.listeners.delete(listener);
   }
 
-  private remindFn(): Remind | undefined {
-    const candidate = (this.service as unknown as { remind?: Remind }).remind;
-    return typeof candidate === 'function' ? candidate.bind(this.service) : undefined;
-  }
-
   private chat(chatId: string): ChatInfo {
     const chat = this.lark.chats().find((c) => c.chatId === chatId);
     if (!chat) throw new SandboxError(404, '没有这个会话');
     return chat;
   }
 
-  private view(entry: ChatEntry): ChatEntry & { typed?: string } {
+  private view(entry: ChatEntry): ChatEntry & { typed?: string; file?: { name: string; size: number } } {
     const typed = this.typed.get(entry.messageId);
-    return typed === undefined ? entry : { ...entry, typed };
+    const file = entry.msgType === 'file' ? this.fileOf(entry.messageId) : undefined;
+    return {
+      ...entry,
+      ...(typed === undefined ? {} : { typed }),
+      ...(file ? { file: { name: file.name, size: file.bytes.length } } : {}),
+    };
   }
 
   private broadcast(event: string, data: unknown): void {
@@ -319,6 +351,8 @@ export async function startSandbox(config: Config, opts: SandboxOptions): Promis
       logger: opts.logger,
       now: () => clock.now(),
       routers: [sandboxRouter(sandbox)],
+      // The sandbox's mornings come from the "new day" control, not from the wall clock.
+      scheduleReminders: false,
     });
   } catch (err) {
     await lark.close();

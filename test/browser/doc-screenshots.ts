@@ -69,8 +69,13 @@ function lastCard(page: Page, header?: string): Locator {
 }
 
 async function shoot(locator: Locator, name: string): Promise<void> {
+  // A card taller than the window is shot in a window tall enough to hold it whole.
+  const box = await locator.boundingBox();
+  const tall = box !== null && box.height > 700;
+  if (tall) await locator.page().setViewportSize({ width: 1360, height: Math.ceil(box.height) + 400 });
   await locator.scrollIntoViewIfNeeded();
   await locator.screenshot({ path: path.join(OUT, `${name}.png`) });
+  if (tall) await locator.page().setViewportSize({ width: 1360, height: 900 });
   console.log(`docs/images/${name}.png`);
 }
 
@@ -120,6 +125,19 @@ async function story(page: Page): Promise<void> {
   await openChat(page, '办理助手');
   await type(page, '我的');
   await shoot(lastCard(page), 'card-mine');
+
+  await becomes(page, '赵协调');
+  await openChat(page, '办理助手');
+  await type(page, '统计 2024');
+  await shoot(lastCard(page), 'card-stats');
+
+  await openChat(page, '社会救助科');
+  await page.fill('#day-input', '2024-03-25');
+  await page.click('#new-day');
+  const digest = page.locator('.card', { has: page.locator('.card-header', { hasText: '待办提醒' }) }).last();
+  await digest.waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(500);
+  await shoot(digest, 'card-digest');
 }
 
 main().catch((err: unknown) => {

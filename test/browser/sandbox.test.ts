@@ -83,9 +83,12 @@ describe('the sandbox in a browser', () => {
     return page.locator('.msg:not(.mine)', { hasText: text }).last();
   }
 
-  async function toast(): Promise<string> {
-    const t = page.locator('[data-testid="toast"]').last();
-    await t.waitFor({ state: 'visible', timeout: 10_000 });
+  /** The text of the toast that `action` brings up (not one still showing from before). */
+  async function toastAfter(action: () => Promise<void>): Promise<string> {
+    const before = Number((await page.getAttribute('body', 'data-toast-seq')) ?? '0');
+    await action();
+    const t = page.locator(`[data-testid="toast"][data-seq="${before + 1}"]`);
+    await t.waitFor({ state: 'visible', timeout: 15_000 });
     return (await t.textContent()) ?? '';
   }
 
@@ -125,9 +128,7 @@ describe('the sandbox in a browser', () => {
     await form.locator('[data-field-name="contact_who"]').fill('黄振辉代表本人');
     await form.locator('[data-field-name="contact_note"]').fill('代表同意先行调研');
     await shot('02-contact-form');
-    await form.locator('button', { hasText: '登记面商' }).click();
-
-    expect(await toast()).toContain('已登记案件 20240562 与代表的沟通情况（电话，2024-03-21）');
+    expect(await toastAfter(() => form.locator('button', { hasText: '登记面商' }).click())).toContain('已登记案件 20240562 与代表的沟通情况（电话，2024-03-21）');
     const same = page.locator(`.msg[data-message-id="${messageId}"]`);
     await expect.poll(() => same.textContent(), { timeout: 10_000 }).toContain('2024-03-21 电话，黄振辉代表本人：代表同意先行调研');
     expect(await same.locator('button', { hasText: '提交答复' }).count()).toBe(1);
@@ -140,19 +141,30 @@ describe('the sandbox in a browser', () => {
     await card.locator('.panel-head', { hasText: '更新进展' }).click();
     const form = card.locator('.form', { has: page.locator('.panel-head', { hasText: '更新进展' }) });
     await form.locator('textarea').fill('我来补充一下进展');
-    await form.locator('button', { hasText: '更新进展' }).click();
-    const refusal = await toast();
+    const refusal = await toastAfter(() => form.locator('button', { hasText: '更新进展' }).click());
     expect(refusal).toContain('张三');
     await shot('04-refusal');
     expect(await card.textContent()).not.toContain('我来补充一下进展');
   });
 
-  it('a new day runs the morning reminders as of that day', async () => {
+  it('a new day runs the morning reminders as of that day: the unit\'s group gets its digest of unclaimed cases', async () => {
     await becomes('赵协调');
-    await page.fill('#day-input', '2024-03-26');
-    await page.click('#new-day');
-    const said = await toast();
-    expect(said).toContain('2024-03-26');
-    await shot('05-new-day');
+    await page.locator('.chat-item', { hasText: '社会救助科' }).click();
+    // The ten sample cases nobody claimed are two working days past their assignment on 2024-03-22 already.
+    await page.fill('#day-input', '2024-03-25');
+    expect(await toastAfter(() => page.click('#new-day'))).toContain('2024-03-25');
+    const digest = page.locator('.msg', { has: page.locator('.card-header', { hasText: '本群的待办提醒' }) }).last();
+    await digest.waitFor({ timeout: 20_000 });
+    const text = (await digest.textContent()) ?? '';
+    expect(text).toContain('3月25日');
+    expect(text).toContain('待认领');
+    expect(text).toContain('20240252');
+    // 20240562 was claimed: it is no longer waiting for a handler.
+    expect(text).not.toContain('20240562');
+    await expect.poll(() => page.inputValue('#day-input')).toBe('2024-03-26');
+    await shot('05-new-day-digest');
+    // A day cannot be run twice: the job ran once for it.
+    await page.fill('#day-input', '2024-03-25');
+    expect(await toastAfter(() => page.click('#new-day'))).toContain('已经发过');
   });
 });

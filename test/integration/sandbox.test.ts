@@ -101,6 +101,38 @@ describe('the sandbox API', () => {
     expect((await post(`/people/${qian.openId}`, { name: '' })).status).toBe(400);
   });
 
+  it('a file dropped into the private chat reaches the bot as a file message; a report the bot sends can be downloaded', async () => {
+    const zhao = PEOPLE.find((p) => p.role === 'coordinator')!;
+    const p2p = sandbox.lark.p2pChatId(zhao.openId);
+    const csv = fs.readFileSync(path.join(process.cwd(), 'src', 'sandbox', 'sample-cases.csv'));
+    const upload = (chatId: string, from: string, body: Buffer) =>
+      fetch(`${base}/sandbox/api/files?chatId=${chatId}&from=${from}&name=${encodeURIComponent('2024年建议.csv')}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+      });
+    expect((await upload(UNIT_CHAT.chatId, zhao.openId, csv)).status).toBe(403);
+    expect((await upload(p2p, zhao.openId, Buffer.alloc(0))).status).toBe(400);
+    const sent = (await (await upload(p2p, zhao.openId, csv)).json()) as { messageId: string };
+    const mine = sandbox.messages(p2p).find((m) => m.messageId === sent.messageId) as { msgType: string; createTime: number; file?: { name: string; size: number } };
+    expect(mine.msgType).toBe('file');
+    expect(mine.file).toEqual({ name: '2024年建议.csv', size: csv.length });
+    const own = await fetch(`${base}/sandbox/api/files/${sent.messageId}`);
+    expect(Buffer.from(await own.arrayBuffer()).equals(csv)).toBe(true);
+    // The bot reads the file (message-resource download) and answers about it.
+    const preview = await sandbox.lark.waitFor(() => sandbox.messages(p2p).find((m) => !m.senderOpenId && m.createTime >= mine.createTime), 20_000);
+    expect(JSON.stringify(preview.content)).toContain('2024年建议.csv');
+
+    expect((await post('/say', { chatId: p2p, from: zhao.openId, text: '导出报告 2024' })).status).toBe(200);
+    const file = await sandbox.lark.waitFor(() => sandbox.messages(p2p).find((m) => !m.senderOpenId && m.msgType === 'file'), 30_000);
+    const download = await fetch(`${base}/sandbox/api/files/${file.messageId}`);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toContain("filename*=UTF-8''");
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(bytes.length).toBeGreaterThan(0);
+    expect((await fetch(`${base}/sandbox/api/files/om_nothing`)).status).toBe(404);
+  }, 90_000);
+
   it('a reset empties the chats and the database and loads the samples again', async () => {
     await post('/say', { chatId: UNIT_CHAT.chatId, from: zhang.openId, text: '认领 562' });
     await sandbox.lark.waitFor(() => sandbox.messages(UNIT_CHAT.chatId).some((m) => !m.senderOpenId));

@@ -13,7 +13,6 @@ const state = {
   chats: [],
   p2p: {},
   today: '',
-  canRemind: false,
   me: localStorage.getItem('banli-sandbox-me') || '',
   chatId: localStorage.getItem('banli-sandbox-chat') || '',
   messages: new Map(), // chatId -> entries
@@ -53,10 +52,15 @@ function avatar(kind, key, label, small) {
   return node;
 }
 
+let toastSeq = 0;
+
 function toast(type, content) {
   const node = document.createElement('div');
   node.className = `toast ${type || 'info'}`;
   node.dataset.testid = 'toast';
+  // Numbered, so a test can tell a new toast from the one still fading out.
+  node.dataset.seq = String(++toastSeq);
+  document.body.dataset.toastSeq = String(toastSeq);
   const icon = document.createElement('span');
   icon.className = 'ticon';
   icon.textContent = { success: '✓', error: '✕', warning: '!', info: 'i' }[type] || 'i';
@@ -155,7 +159,7 @@ function previewOf(entry) {
   if (!entry) return '';
   const who = entry.senderOpenId ? `${nameOf(entry.senderOpenId) || ''}：` : '';
   if (entry.msgType === 'interactive') return `${who}[卡片] ${entry.content?.header?.title?.content || ''}`;
-  if (entry.msgType === 'file') return `${who}[文件] ${entry.content?.file_name || ''}`;
+  if (entry.msgType === 'file') return `${who}[文件] ${entry.file?.name || entry.content?.file_name || ''}`;
   const text = entry.typed ?? entry.content?.text ?? '';
   return who + text.replace(/<at[^>]*>([^<]*)<\/at>/g, '@$1').replace(/@_user_\d+\s*/g, '');
 }
@@ -245,16 +249,18 @@ function contentNode(entry) {
     const file = entry.content || {};
     const box = document.createElement('div');
     box.className = 'file-msg';
-    const ext = (file.file_name || '').split('.').pop().toLowerCase();
+    const ext = (entry.file?.name || file.file_name || '').split('.').pop().toLowerCase();
     const icon = document.createElement('div');
     icon.className = `file-icon${['xlsx', 'xls', 'csv'].includes(ext) ? '' : ' other'}`;
     icon.textContent = ext.toUpperCase().slice(0, 4) || 'FILE';
     const info = document.createElement('div');
-    info.innerHTML = `<div class="fname">${escape(file.file_name || file.file_key || '文件')}</div>`;
+    const name = entry.file?.name || file.file_name || '文件';
+    const size = entry.file ? (entry.file.size >= 1024 * 1024 ? `${(entry.file.size / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(entry.file.size / 1024))} KB`) : '';
+    info.innerHTML = `<div class="fname">${escape(name)}</div><div class="fsize">${size}</div>`;
     const link = document.createElement('a');
     link.href = `/sandbox/api/files/${encodeURIComponent(entry.messageId)}`;
     link.textContent = '下载';
-    link.setAttribute('download', file.file_name || 'file');
+    link.setAttribute('download', entry.file?.name || file.file_name || 'file');
     info.append(link);
     box.append(icon, info);
     wrap.append(box);
@@ -413,8 +419,7 @@ function setupControls() {
     try {
       const result = await api('/new-day', { date });
       const s = result.summary || {};
-      if (result.note) toast('warning', `已进入 ${result.date}；${result.note}`);
-      else if (s.status === 'rest_day') toast('info', `已进入 ${result.date}：休息日，不发提醒`);
+      if (s.status === 'rest_day') toast('info', `已进入 ${result.date}：休息日，不发提醒`);
       else if (s.status === 'already_ran') toast('info', `已进入 ${result.date}：当天的提醒已经发过`);
       else if (!s.cards) toast('success', `已进入 ${result.date}：当天没有需要提醒的事项`);
       else toast('success', `已进入 ${result.date}：09:00 的提醒已发出（${s.cards} 张卡片，${s.reminders ?? 0} 项提醒）`);

@@ -187,7 +187,9 @@ function chart(element) {
   const seriesNames = series ? [...new Set(values.map((v) => String(v[series])))] : [''];
   const colours = ['#3370ff', '#34c724', '#ff8800', '#7f3bf5', '#f54a45', '#14c0ff'];
   const W = 520, H = 240, left = 36, bottom = 36, top = spec.title?.text ? 28 : 12, right = 10;
-  const max = Math.max(1, ...values.map((v) => Number(v[yField]) || 0));
+  const top0 = Math.max(1, ...values.map((v) => Number(v[yField]) || 0));
+  // Whole-number counts get whole-number ticks: the axis top is rounded up to a multiple of 4.
+  const max = values.every((v) => Number.isInteger(Number(v[yField]))) ? Math.ceil(top0 / 4) * 4 : top0;
   const plotH = H - top - bottom, plotW = W - left - right;
   const slot = plotW / Math.max(1, categories.length);
   const barW = Math.max(4, Math.min(36, (slot * 0.7) / seriesNames.length));
