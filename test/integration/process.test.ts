@@ -62,7 +62,7 @@ describe('the service process on the embedded database', () => {
   it('starts compiled with plain node and no set-up, answers /healthz, refuses a second process on its folder, and stops cleanly on SIGTERM', async () => {
     const first = run(dataDir);
     try {
-      const port = await portOf(first, 60_000); // the sandbox also starts its Lark emulator and loads the sample cases
+      const port = await portOf(first); // the sandbox also starts its Lark emulator and loads the sample cases
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok', database: 'pglite' });
