@@ -54,7 +54,8 @@ describeOnBackends('importing a batch larger than one statement', (backend) => {
     location = await createTestDatabase(backend);
     database = await openDatabase({ url: location.url, dataDir: location.dataDir });
     await migrateToLatest(database.db);
-  });
+    // Creating the embedded database alone can take a minute on a loaded machine.
+  }, 180_000);
   afterAll(async () => {
     await database?.close();
     await location?.drop();
