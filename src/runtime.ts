@@ -121,6 +121,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
 
   const sender = new OutboxSender({
     db,
+    soleUser: database.kind === 'pglite',
     client: larkClient.client,
     logger: logger.child({ component: 'outbox' }),
     renderCard: async (card) => {

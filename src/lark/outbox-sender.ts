@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db, DbOrTrx } from '../storage/database.ts';
 import type { OutboxRow } from '../storage/schema.ts';
-import type { LiveCard, OutboxContent } from './outbox.ts';
+import { releaseOutboxClaims, type LiveCard, type OutboxContent } from './outbox.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { TOKEN_CODES } from './client.ts';
 
@@ -46,6 +46,9 @@ export interface OutboxSenderOptions {
   batchSize?: number;
   /** How long a claim keeps other instances off a row; default 60 s. */
   lockMs?: number;
+  /** Only this process can use the database (the embedded one, behind its lock file): a claim left by a process that
+   *  died is released at start instead of waiting out its lock, so replies after a crash are not held back. */
+  soleUser?: boolean;
   /** A Lark call that takes longer counts as a network error; default 20 s. */
   sendTimeoutMs?: number;
   /** Told of every failed send and what is done about it (for /metrics). */
@@ -229,6 +232,7 @@ export class OutboxSender {
   readonly #retryMaxMs: number;
   readonly #batchSize: number;
   readonly #lockMs: number;
+  readonly #soleUser: boolean;
   readonly #sendTimeoutMs: number;
   readonly #now: () => number;
   readonly #random: () => number;
@@ -256,6 +260,7 @@ export class OutboxSender {
     this.#retryMaxMs = opts.retryMaxMs ?? 60_000;
     this.#batchSize = opts.batchSize ?? 50;
     this.#lockMs = opts.lockMs ?? 60_000;
+    this.#soleUser = opts.soleUser ?? false;
     this.#sendTimeoutMs = opts.sendTimeoutMs ?? 20_000;
     this.#now = opts.now ?? Date.now;
     this.#random = opts.random ?? Math.random;
@@ -313,6 +318,9 @@ export class OutboxSender {
 
   async #run(): Promise<void> {
     let failures = 0;
+    if (this.#soleUser) {
+      await this.#track(releaseOutboxClaims(this.#db)).catch((err: unknown) => this.#log.warn({ err }, 'outbox: could not release the claims of an earlier run'));
+    }
     while (this.#running) {
       this.#kicked = false;
       let claimed = 0;

@@ -175,3 +175,9 @@ async function enqueuePatches(db: DbOrTrx, cards: readonly { message_id: string;
       .execute();
   }
 }
+
+/** Releases every pending row's claim: for a database only this process can use, where a claim left behind belongs to
+ *  a run that died. */
+export async function releaseOutboxClaims(db: DbOrTrx): Promise<void> {
+  await db.updateTable('outbox').set({ locked_until: null }).where('status', '=', 'pending').where('locked_until', 'is not', null).execute();
+}
