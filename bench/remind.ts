@@ -4,16 +4,13 @@
 // allowed rate), the ratio, and whether any message was lost or sent twice. Not a test.
 //   npm run bench:remind                              (embedded database)
 //   DATABASE_URL=postgres://… npm run bench:remind    (a scratch database next to the one named, dropped after)
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { addDays } from '../src/domain/calendar.ts';
 import { startService } from '../src/runtime.ts';
 import { startLarkEmulator } from '../test/support/lark/emulator.ts';
+import { scratchDatabase } from './support.ts';
 
 const CASES = Number(process.env.BENCH_CASES ?? 10_000);
 const CHATS = Number(process.env.BENCH_CHATS ?? 200);
@@ -22,21 +19,8 @@ const DAY = '2024-09-27'; // a Friday
 const PER_APP = 50;
 const PER_CHAT = 5;
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'banli-bench-remind-'));
-const scratchDb = `banli_bench_remind_${process.pid}`;
-async function adminQuery(q: string): Promise<void> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await c.connect();
-  await c.query(q);
-  await c.end();
-}
-let databaseUrl: string | undefined;
-if (process.env.DATABASE_URL) {
-  await adminQuery(`create database ${scratchDb}`);
-  const u = new URL(process.env.DATABASE_URL);
-  u.pathname = `/${scratchDb}`;
-  databaseUrl = u.toString();
-}
+const scratch = await scratchDatabase('remind');
+const { dataDir, databaseUrl } = scratch;
 
 const handlers = Array.from({ length: HANDLERS }, (_, i) => ({ openId: `ou_h${String(i).padStart(5, '0')}`, name: `承办人${i}` }));
 const coordinator = { openId: 'ou_bench_coordinator', name: '协调员' };
@@ -133,6 +117,5 @@ try {
 } finally {
   await service.close();
   await lark.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  if (databaseUrl) await adminQuery(`drop database if exists ${scratchDb} with (force)`);
+  await scratch.drop();
 }

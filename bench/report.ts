@@ -7,30 +7,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { buildStatsCard, cardByteSize } from '../cards/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { renderReportMarkdown, renderReportXlsx } from '../src/report/render.ts';
 import { reportFigures } from '../src/report/report.service.ts';
 import { openMigrated } from '../src/runtime.ts';
+import { scratchDatabase } from './support.ts';
 
 const CASES = Number(process.env.BENCH_REPORT_CASES ?? 10_000);
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'banli-bench-report-'));
-const scratchDb = `banli_bench_report_${process.pid}`;
-
-async function adminQuery(q: string): Promise<void> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await c.connect();
-  await c.query(q);
-  await c.end();
-}
-let databaseUrl: string | undefined;
-if (process.env.DATABASE_URL) {
-  await adminQuery(`create database ${scratchDb}`);
-  const u = new URL(process.env.DATABASE_URL);
-  u.pathname = `/${scratchDb}`;
-  databaseUrl = u.toString();
-}
+const scratch = await scratchDatabase('report');
+const { dataDir, databaseUrl } = scratch;
 const config = loadConfig({ LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { BANLI_DATA_DIR: dataDir }) });
 const database = await openMigrated(config);
 const db = database.db;
@@ -138,6 +124,5 @@ try {
   console.log(`stats card for ${CASES} cases: ${ms(t)}, ${(cardByteSize(card) / 1024).toFixed(1)} KB (limit 30 KB)`);
 } finally {
   await database.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  if (databaseUrl) await adminQuery(`drop database if exists ${scratchDb} with (force)`);
+  await scratch.drop();
 }

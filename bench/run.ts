@@ -2,11 +2,7 @@
 // reaches Lark, and rendering a case card. Not a test: nothing here passes or fails.
 //   npm run bench                 (embedded database)
 //   DATABASE_URL=postgres://… npm run bench   (creates and drops a scratch database next to the one named)
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import pino from 'pino';
 import { buildCaseCard } from '../cards/index.ts';
 import { loadCaseCardView } from '../src/cases/case.view.ts';
@@ -16,29 +12,14 @@ import type { ImportedCase } from '../src/import/validate.ts';
 import { clocksFor, startService } from '../src/runtime.ts';
 import { startLarkEmulator } from '../test/support/lark/emulator.ts';
 import { createEventSender } from '../test/support/lark/events.ts';
+import { pct, scratchDatabase } from './support.ts';
 
 const CASES = Number(process.env.BENCH_CASES ?? 1000);
 const CLAIMS = Number(process.env.BENCH_CLAIMS ?? 200);
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'banli-bench-'));
-const scratchDb = `banli_bench_${process.pid}`;
-async function adminQuery(q: string): Promise<void> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await c.connect();
-  await c.query(q);
-  await c.end();
-}
-let databaseUrl: string | undefined;
-if (process.env.DATABASE_URL) {
-  await adminQuery(`create database ${scratchDb}`);
-  const u = new URL(process.env.DATABASE_URL);
-  u.pathname = `/${scratchDb}`;
-  databaseUrl = u.toString();
-}
+const scratch = await scratchDatabase('import');
+const { dataDir, databaseUrl } = scratch;
 const lark = await startLarkEmulator({ perChatQps: 1000, perAppQps: 10_000 });
 const config = loadConfig({
   PORT: '0',
@@ -108,6 +89,5 @@ try {
 } finally {
   await service.close();
   await lark.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  if (databaseUrl) await adminQuery(`drop database if exists ${scratchDb} with (force)`);
+  await scratch.drop();
 }

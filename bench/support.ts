@@ -120,3 +120,31 @@ async function admin(q: string): Promise<void> {
     await c.end();
   }
 }
+
+/** A throw-away database for one bench run: a temporary PGlite folder, and with DATABASE_URL also a scratch
+ *  PostgreSQL database beside it (databaseUrl); drop() removes both. */
+export async function scratchDatabase(name: string): Promise<{ dataDir: string; databaseUrl: string | undefined; drop(): Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `banli-bench-${name}-`));
+  const scratchDb = `banli_bench_${name}_${process.pid}`;
+  const adminQuery = async (q: string): Promise<void> => {
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    await c.query(q);
+    await c.end();
+  };
+  let databaseUrl: string | undefined;
+  if (process.env.DATABASE_URL) {
+    await adminQuery(`create database ${scratchDb}`);
+    const u = new URL(process.env.DATABASE_URL);
+    u.pathname = `/${scratchDb}`;
+    databaseUrl = u.toString();
+  }
+  return {
+    dataDir,
+    databaseUrl,
+    drop: async () => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (databaseUrl) await adminQuery(`drop database if exists ${scratchDb} with (force)`);
+    },
+  };
+}
