@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { CellValue, Worksheet } from 'exceljs';
 import { toHalfWidth } from '../domain/text.ts';
+import { readXlsxSheets } from './xlsx.ts';
 
 /** Shared with chat (see src/domain/text.ts); kept here for the importer's callers. */
 export { toHalfWidth } from '../domain/text.ts';
@@ -57,21 +57,26 @@ export function describeProblem(problem: ImportProblem): string {
 /** Reads an .xlsx or .csv file into raw text cells keyed by canonical header; throws ImportFileError (with a Chinese
  *  message) for an unreadable file, an unsupported extension, or a missing required header (list every missing one). */
 export async function readImportFile(path: string): Promise<RawSheet> {
+  const { name, bytes } = await readImportFileBytes(path);
+  return readImportBytes(name, bytes);
+}
+
+/** The bytes of an .xlsx or .csv file, unread; throws ImportFileError for an unsupported extension or a file that cannot
+ *  be read. */
+export async function readImportFileBytes(path: string): Promise<{ name: string; bytes: Buffer }> {
   const name = basename(path);
   const ext = extname(path).toLowerCase();
   if (ext !== '.xlsx' && ext !== '.csv') {
     const hint = ext === '.xls' || ext === '.et' || ext === '.wps' ? '请在 Excel/WPS 中另存为 .xlsx 或“CSV UTF-8”后再导入' : '只支持 .xlsx 和 .csv 文件';
     throw new ImportFileError(`不支持的文件类型“${ext || '（无扩展名）'}”：${hint}`);
   }
-  let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    return { name, bytes: await readFile(path) };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? '文件不存在' : code === 'EACCES' || code === 'EPERM' ? '没有读取权限' : code === 'EISDIR' ? '这是一个文件夹' : '读取失败';
     throw new ImportFileError(`无法读取文件“${name}”：${why}`);
   }
-  return readImportBytes(name, bytes);
 }
 
 /** The file types an import accepts, by extension. */
@@ -132,53 +137,14 @@ function decodeCsv(bytes: Buffer): string {
 }
 
 async function xlsxGrids(bytes: Buffer, name: string): Promise<GridRow[][]> {
-  // Loaded on first use: an idle service never pays for exceljs.
-  const { default: ExcelJS } = await import('exceljs');
-  const workbook = new ExcelJS.Workbook();
+  let sheets;
   try {
-    // exceljs declares a Buffer type of its own; at runtime it takes Node's.
-    await workbook.xlsx.load(bytes as unknown as Parameters<typeof workbook.xlsx.load>[0]);
+    sheets = readXlsxSheets(bytes);
   } catch {
     throw new ImportFileError(`无法打开 Excel 文件“${name}”：文件可能已损坏、已加密或不是 .xlsx 格式`);
   }
-  const grids = workbook.worksheets.map(worksheetGrid);
-  if (grids.length === 0) throw new ImportFileError(`Excel 文件“${name}”中没有工作表`);
-  return grids;
-}
-
-function worksheetGrid(worksheet: Worksheet): GridRow[] {
-  const rows: GridRow[] = [];
-  worksheet.eachRow({ includeEmpty: false }, (row) => {
-    const cells: string[] = [];
-    // Cells of a merged range report the top-left value, so a date merged down several rows applies to each of them.
-    row.eachCell({ includeEmpty: false }, (cell, col) => {
-      cells[col - 1] = cellText(cell.value);
-    });
-    rows.push({ row: row.number, cells: Array.from(cells, (c) => c ?? '') });
-  });
-  return rows;
-}
-
-function cellText(value: CellValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (value instanceof Date) return dateCellText(value);
-  if ('richText' in value) return value.richText.map((run) => run.text).join('');
-  if ('error' in value) return value.error;
-  if ('formula' in value || 'sharedFormula' in value) return cellText(value.result ?? null);
-  // A hyperlink's text may itself be rich text.
-  if ('hyperlink' in value) return cellText(value.text as CellValue);
-  return '';
-}
-
-// exceljs turns an Excel date serial into a Date at that wall-clock time in UTC; reading the UTC fields gives the
-// date the user typed, whatever timezone this process runs in.
-function dateCellText(date: Date): string {
-  if (Number.isNaN(date.getTime())) return '无效日期';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
+  if (sheets.length === 0) throw new ImportFileError(`Excel 文件“${name}”中没有工作表`);
+  return sheets.map((s) => s.rows);
 }
 
 function headerKey(text: string): string {
