@@ -44,20 +44,64 @@ export async function findCasesByNumber(db: DbOrTrx, digits: string): Promise<Ca
 /** Cases with any of these numbers (of any kind and year). */
 export async function casesNumbered(db: DbOrTrx, caseNos: readonly string[]): Promise<CaseRow[]> {
   if (caseNos.length === 0) return [];
-  return db.selectFrom('cases').selectAll().where('case_no', 'in', [...caseNos]).execute();
+  // One parameter however many numbers: a year's batch as an IN list would be 10,000 parameters to bind.
+  return db
+    .selectFrom('cases')
+    .selectAll()
+    .where(sql<boolean>`case_no in (select jsonb_array_elements_text(${JSON.stringify(caseNos)}::jsonb))`)
+    .execute();
 }
 
 /** Which of these cases had an extension approved (their due date is then no longer the import's to set). */
 export async function casesWithApprovedExtension(db: DbOrTrx, caseIds: readonly number[]): Promise<Set<number>> {
   if (caseIds.length === 0) return new Set();
-  const rows = await db.selectFrom('extension_requests').select('case_id').where('status', '=', 'approved').where('case_id', 'in', [...caseIds]).execute();
+  const rows = await db
+    .selectFrom('extension_requests')
+    .select('case_id')
+    .where('status', '=', 'approved')
+    .where(sql<boolean>`case_id in (select (jsonb_array_elements_text(${JSON.stringify(caseIds)}::jsonb))::integer)`)
+    .execute();
   return new Set(rows.map((r) => r.case_id));
 }
 
-/** Inserts imported cases in one statement; returns each one's id with its key. */
-export async function insertImportedCases(db: DbOrTrx, rows: NewCase[]): Promise<Array<{ id: number; kind: string; year: number; case_no: string }>> {
-  if (rows.length === 0) return [];
-  return db.insertInto('cases').values(rows).returning(['id', 'kind', 'year', 'case_no']).execute();
+/** A case an import creates, with what its timeline's first entry says. */
+export interface ImportedNewCase {
+  case: Omit<NewCase, 'assisting_units'> & { assisting_units: string[] };
+  facts: TimelineFact;
+  after: Record<string, unknown>;
+}
+
+/**
+ * Inserts imported cases and the timeline entry of each in one statement (the rows travel as one jsonb parameter),
+ * in the order given. Returns how many were inserted.
+ */
+export async function insertImportedCases(db: DbOrTrx, rows: readonly ImportedNewCase[], actorOpenId: string | null): Promise<number> {
+  if (rows.length === 0) return 0;
+  const data = JSON.stringify(rows.map((r, ord) => ({ ...r.case, ord, facts: r.facts, after: r.after })));
+  const inserted = await sql<{ n: number }>`
+    with v as (
+      select * from jsonb_to_recordset(${data}::jsonb) as v(
+        ord integer, kind text, year integer, case_no text, session text, title text, proposer text, role_label text,
+        role text, lead_unit text, assisting_units jsonb, unit text, assigned_date date, fixed_due_date date,
+        reply_due_date date, disclosure text, status text, facts jsonb, after jsonb)
+    ),
+    c as (
+      insert into cases (kind, year, case_no, session, title, proposer, role_label, role, lead_unit, assisting_units, unit,
+                         assigned_date, fixed_due_date, reply_due_date, disclosure, status)
+      select kind, year, case_no, session, title, proposer, role_label, role, lead_unit, assisting_units, unit,
+             assigned_date, fixed_due_date, reply_due_date, disclosure, status
+      from v order by ord
+      returning id, kind, year, case_no
+    ),
+    e as (
+      insert into case_events (case_id, actor_open_id, type, before, after, facts)
+      select c.id, ${actorOpenId}::text, v.facts->>'type', null, v.after, v.facts
+      from v join c on c.kind = v.kind and c.year = v.year and c.case_no = v.case_no
+      order by v.ord
+      returning 1
+    )
+    select (select count(*) from c)::integer as n, (select count(*) from e)::integer as events`.execute(db);
+  return inserted.rows[0]?.n ?? 0;
 }
 
 // How each import-owned column is read back from the jsonb of a batched update.
