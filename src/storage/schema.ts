@@ -243,6 +243,15 @@ export interface PendingImportsTable {
   decided_at: Date | null;
 }
 
+/** The command-line import's last commit: the file's digest and the state of the tables its plan read. */
+export interface ImportFingerprintsTable {
+  file_digest: string;
+  database_state: string;
+  rows: number;
+  warnings: ColumnType<unknown, string | undefined, string>;
+  created_at: Generated<Date>;
+}
+
 export interface CaseCardsTable {
   message_id: string;
   case_id: number;
@@ -274,6 +283,7 @@ export interface DB {
   request_cards: RequestCardsTable;
   follow_ups: FollowUpsTable;
   pending_imports: PendingImportsTable;
+  import_fingerprints: ImportFingerprintsTable;
   job_runs: JobRunsTable;
   reminder_cards: ReminderCardsTable;
   reminders_sent: RemindersSentTable;

@@ -190,6 +190,23 @@ describeOnBackends('npm run import', (backend) => {
     );
   });
 
+  it('the same file again after the database changed is compared row by row, not taken as unchanged', async () => {
+    // The last commit remembered this file; an edit made since (here by hand, as a restore or a fix in psql would)
+    // must not be hidden behind that.
+    const title = sampleRows(NPC).find((r) => r['案号'] === '20240562')?.['案由'] as string;
+    await withDb((db) => db.updateTable('cases').set({ title: '手工改过的标题' }).where('case_no', '=', '20240562').execute());
+    const res = await runImport(location, [NPC, '--commit']);
+    expect(res.code).toBe(0);
+    expect(lines(res.stdout)).toEqual([
+      `更新 第2行 建议 20240562：案由 手工改过的标题 → ${title}`,
+      `合计：新增 0 件，更新 1 件，未变化 ${sampleRows(NPC).length - 1} 件。`,
+      '已导入。',
+    ]);
+    // Nothing changed since that commit: the next run is recognised again, and says what a full comparison says.
+    const again = await runImport(location, [NPC]);
+    expect(lines(again.stdout)).toEqual([`合计：新增 0 件，更新 0 件，未变化 ${sampleRows(NPC).length} 件。`, '以上为预览（未写入）。确认无误后加 --commit 正式导入。']);
+  });
+
   it('a corrected file updates just the changed title and 答复期限, keeps the workflow state, and says so on the timeline', async () => {
     // 张三 has meanwhile claimed 20240562.
     await withDb(async (db) => {
