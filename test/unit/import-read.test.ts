@@ -130,6 +130,52 @@ describe('an .xlsx kept by the office', () => {
   it('refuses a file that is not really an .xlsx', async () => {
     const error = await readError(await fileWith('broken.xlsx', 'this is not a zip'));
     expect(error.message).toBe('无法打开 Excel 文件“broken.xlsx”：文件可能已损坏、已加密或不是 .xlsx 格式');
+    // A zip that is no workbook, and a workbook cut short, are refused the same way.
+    const zipped = new ExcelJS.Workbook();
+    zipped.addWorksheet('台账').addRow(['案号']);
+    const bytes = new Uint8Array((await zipped.xlsx.writeBuffer()) as ArrayBuffer);
+    const cut = await readError(await fileWith('cut.xlsx', bytes.subarray(0, Math.floor(bytes.length / 2))));
+    expect(cut.message).toBe('无法打开 Excel 文件“cut.xlsx”：文件可能已损坏、已加密或不是 .xlsx 格式');
+  });
+
+  it('reads every kind of cell as Excel shows it, in the 1904 date system and with inline strings too', async () => {
+    const header = ['案号', '类别', '案由', '办理类别', '交办日期', '答复期限', '提出人', '主办单位', '会办单位', '公开情况', '届次', '承办处室'];
+    for (const [name, options] of [
+      ['shared.xlsx', { date1904: false, stream: false }],
+      ['date1904.xlsx', { date1904: true, stream: false }],
+      ['inline.xlsx', { date1904: false, stream: true }],
+    ] as const) {
+      const path = join(dir, name);
+      const workbook = options.stream ? new ExcelJS.stream.xlsx.WorkbookWriter({ filename: path, useSharedStrings: false, useStyles: true }) : new ExcelJS.Workbook();
+      if (options.date1904) workbook.properties.date1904 = true;
+      const ws = workbook.addWorksheet('台账');
+      ws.addRow(header);
+      ws.addRow([
+        20240001, '建议', 'A & B <c> "q"', '主办', new Date(Date.UTC(2024, 2, 20)), new Date(Date.UTC(2024, 5, 20, 23, 59)),
+        true, { formula: '1/0', result: { error: '#DIV/0!' } }, { text: '市财政局', hyperlink: 'https://example.invalid/' }, 1e21, 0.5, -5,
+      ]);
+      ws.getCell('K2').numFmt = 'h:mm';
+      ws.getCell('L2').numFmt = '0.00"元"';
+      ws.addRow([20240002, '建议', { richText: [{ text: '富' }, { text: '文本', font: { bold: true } }] }, '主办', 45371, '', false, '𠀀', 'line1\nline2', '  spaced  ']);
+      ws.getCell('E3').numFmt = 'yyyy"年"m"月"d"日"';
+      if (workbook instanceof ExcelJS.stream.xlsx.WorkbookWriter) {
+        (ws as ExcelJS.Worksheet & { commit(): void }).commit();
+        await workbook.commit();
+      } else {
+        await workbook.xlsx.writeFile(path);
+      }
+      const sheet = await readImportFile(path);
+      expect(sheet.rows.map((r) => r.cells), name).toEqual([
+        {
+          案号: '20240001', 类别: '建议', 案由: 'A & B <c> "q"', 办理类别: '主办', 交办日期: '2024-03-20', 答复期限: '2024-06-20',
+          提出人: 'TRUE', 主办单位: '#DIV/0!', 会办单位: '市财政局', 公开情况: '1e+21', 届次: options.date1904 ? '1904-01-01' : '1899-12-30', 承办处室: '-5',
+        },
+        {
+          案号: '20240002', 类别: '建议', 案由: '富文本', 办理类别: '主办', 交办日期: options.date1904 ? '2028-03-21' : '2024-03-20', 答复期限: '',
+          提出人: 'FALSE', 主办单位: '𠀀', 会办单位: 'line1\nline2', 公开情况: '  spaced  ', 届次: '', 承办处室: '',
+        },
+      ]);
+    }
   });
 });
 
