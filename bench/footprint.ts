@@ -1,6 +1,7 @@
 // Prints what a bureau's small server has to carry: the resident memory of the running service on each database,
 // idle after start and after importing the samples, next to PGlite's own footprint measured in the same run; and the
-// time and peak memory of importing 10,000 rows (first import and the same file again) on each database.
+// time and peak memory of importing 10,000 rows (first import, the same file again, and the same rows in another
+// file, which is compared row by row) on each database.
 // Not a test: nothing here passes or fails. Run after a build:
 //   npm run bench:footprint                        (PostgreSQL at postgres://postgres@127.0.0.1:5432/postgres, or
 //   BENCH_ADMIN_URL=postgres://… npm run bench:footprint    creates and drops scratch databases there)
@@ -164,9 +165,9 @@ async function pgliteAloneKb(dataDir: string): Promise<number> {
   return kb;
 }
 
-async function writeBatch(file: string, rows: number, titleSuffix = ''): Promise<void> {
+async function writeBatch(file: string, rows: number, titleSuffix = '', sheetName = '2024年建议'): Promise<void> {
   const wb = new ExcelJS.Workbook();
-  const ws = wb.addWorksheet('2024年建议');
+  const ws = wb.addWorksheet(sheetName);
   ws.addRow(['案号', '类别', '届次', '案由', '提出人', '办理类别', '主办单位', '会办单位', '交办日期', '答复期限', '公开情况']);
   for (let i = 0; i < rows; i++) {
     ws.addRow([
@@ -210,6 +211,9 @@ try {
   for (const f of SAMPLES) if (!fs.existsSync(f)) throw new Error(`sample not found: ${f}`);
   const batch = path.join(work, `batch-${ROWS}.xlsx`);
   await writeBatch(batch, ROWS);
+  // The same rows in a file that is not byte for byte the same: the import compares them row by row.
+  const resaved = path.join(work, `batch-${ROWS}-resaved.xlsx`);
+  await writeBatch(resaved, ROWS, '', '台账');
   say(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; service started as: node ${NODE_FLAGS.join(' ')} dist/src/main.js (MALLOC_ARENA_MAX=2)`);
 
   // ---- Embedded database (PGlite) ----
@@ -240,6 +244,9 @@ try {
     say(`  import ${ROWS} rows (.xlsx, --commit): ${secs(first)}, peak ${mb(first.peakKb)}   (targets: ≤ 5 s, < 400 MB)`);
     say(`  the same file again (unchanged):     ${secs(again)}, peak ${mb(again.peakKb)}   (target: ≤ 2 s)`);
     if (!again.out.includes(`未变化 ${ROWS} 件`)) say(`  !! re-import did not report ${ROWS} unchanged`);
+    const compared = await runImport(env, resaved);
+    say(`  the same rows, another file (compared row by row): ${secs(compared)}, peak ${mb(compared.peakKb)}`);
+    if (!compared.out.includes(`未变化 ${ROWS} 件`)) say(`  !! the resaved file did not report ${ROWS} unchanged`);
   }
 
   // ---- PostgreSQL ----
@@ -259,6 +266,9 @@ try {
     say(`  import ${ROWS} rows (.xlsx, --commit): ${secs(first)}, peak ${mb(first.peakKb)}   (targets: ≤ 5 s, < 400 MB)`);
     say(`  the same file again (unchanged):     ${secs(again)}, peak ${mb(again.peakKb)}   (target: ≤ 2 s)`);
     if (!again.out.includes(`未变化 ${ROWS} 件`)) say(`  !! re-import did not report ${ROWS} unchanged`);
+    const compared = await runImport(env, resaved);
+    say(`  the same rows, another file (compared row by row): ${secs(compared)}, peak ${mb(compared.peakKb)}`);
+    if (!compared.out.includes(`未变化 ${ROWS} 件`)) say(`  !! the resaved file did not report ${ROWS} unchanged`);
   });
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
