@@ -168,6 +168,7 @@ const EnvSchema = z
     BANLI_INBOX_LEASE_SECONDS: positiveInt('BANLI_INBOX_LEASE_SECONDS', 30),
     BANLI_INBOX_ATTEMPTS: positiveInt('BANLI_INBOX_ATTEMPTS', 3),
     BANLI_EMBEDDED_DB_THREAD: unsetIfEmpty(z.enum(['worker', 'main']).default('worker')),
+    BANLI_PG_PREPARED_STATEMENTS: unsetIfEmpty(z.enum(['true', 'false']).default('true').transform((v) => v === 'true')),
   })
   .superRefine((env, ctx) => {
     if (env.LARK_MODE === 'ws' && (!env.LARK_APP_ID || !env.LARK_APP_SECRET)) {
@@ -202,6 +203,8 @@ export interface Config {
   dataDir: string;
   /** Where the embedded database runs: its own worker thread (default) or the service's main thread. */
   embeddedThread: 'worker' | 'main';
+  /** PostgreSQL: send statements as named prepared statements (off behind a pooler that cannot keep them). */
+  preparedStatements: boolean;
   timezone: string;
   logLevel: Env['LOG_LEVEL'];
   lark: {
@@ -259,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.BANLI_DATA_DIR,
     embeddedThread: e.BANLI_EMBEDDED_DB_THREAD,
+    preparedStatements: e.BANLI_PG_PREPARED_STATEMENTS,
     timezone: e.BANLI_TIMEZONE,
     logLevel: e.LOG_LEVEL,
     lark: {

@@ -15,7 +15,7 @@ export function clocksFor(config: Config): Clocks {
 
 /** Opens the database for config and brings its schema up to date. */
 export async function openMigrated(config: Config): Promise<Database> {
-  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, embeddedThread: config.embeddedThread });
+  const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, embeddedThread: config.embeddedThread, preparedStatements: config.preparedStatements });
   try {
     await migrateToLatest(database.db);
   } catch (err) {

@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './lock-file.ts';
 import { createEmbeddedDatabaseApart } from './pglite-create.ts';
+import { usePreparedStatements } from './pg-prepared.ts';
 import { PGlitePool } from './pglite-pool.ts';
 import { PGliteWorkerClient, type PGliteLike } from './pglite-thread.ts';
 import type { DB } from './schema.ts';
@@ -38,6 +39,8 @@ export interface OpenOptions {
   /** Embedded data directory; 'memory://' for a throw-away database (tests). */
   dataDir?: string;
   poolSize?: number;
+  /** PostgreSQL: send the application's statements as named prepared statements (default; see pg-prepared.ts). */
+  preparedStatements?: boolean;
   /**
    * Where the embedded database runs: in a worker thread (default; queries never block the HTTP side) or on the
    * calling thread.
@@ -51,6 +54,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, types: pgTypes });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
+    if (opts.preparedStatements ?? true) usePreparedStatements(pool);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
