@@ -5,6 +5,7 @@
 // starting one inside the worker would cost seconds at every start.
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, types } from '@electric-sql/pglite';
+import { preparedQueries } from './pglite-prepared.mjs';
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.mjs runs only as a worker thread');
@@ -24,8 +25,9 @@ try {
     // `date` stays a YYYY-MM-DD string (no timezone shift); counts (bigint) become numbers — as on PostgreSQL.
     parsers: { [types.DATE]: (v) => v, [types.INT8]: (v) => Number(v) },
   });
+  const query = preparedQueries(db);
   port.on('message', (req) => {
-    const work = req.op === 'close' ? db.close().then(() => ({ rows: [], affectedRows: undefined })) : db.query(req.sql, req.params);
+    const work = req.op === 'close' ? db.close().then(() => ({ rows: [], affectedRows: undefined })) : query(req.sql, req.params);
     work.then(
       (res) => port.postMessage({ id: req.id, ok: true, rows: res.rows, affectedRows: res.affectedRows }),
       (err) => port.postMessage({ id: req.id, ok: false, error: describe(err) }),
