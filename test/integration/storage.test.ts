@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyDecision, loadCaseState, StaleCaseError } from '../../src/cases/case.repository.ts';
-import { inCaseTransaction } from '../../src/cases/case.service.ts';
+import { act, inCaseTransaction } from '../../src/cases/case.service.ts';
 import { createWorkCalendar } from '../../src/domain/calendar.ts';
 import { createClocks } from '../../src/domain/clocks.ts';
 import type { Actor, CaseState } from '../../src/domain/types.ts';
@@ -197,6 +197,31 @@ describeOnBackends('storage', (backend) => {
     });
   });
 
+  describe('prepared statements', () => {
+    it('a statement is prepared once per connection and answers alike; when the table under it changes it is answered all the same', async () => {
+      const db = database.db;
+      await sql`create table prepared_probe (id int primary key, name text)`.execute(db);
+      await sql`insert into prepared_probe values (1, '甲'), (2, '乙')`.execute(db);
+      const read = async () => (await sql`select * from prepared_probe where id = ${2}`.execute(db)).rows;
+      for (let i = 0; i < 8; i++) expect(await read()).toEqual([{ id: 2, name: '乙' }]);
+      if (backend === 'postgres') {
+        // Every connection of the pool knows it by name after using it.
+        const named = await sql<{ n: number }>`select count(*)::int as n from pg_prepared_statements where statement like '%prepared_probe%'`.execute(db);
+        expect(named.rows[0]!.n).toBeGreaterThan(0);
+      }
+      // Another instance's migration adds a column: the cached plan's row no longer fits ("cached plan must not change
+      // result type"), and the statement is run afresh, outside a transaction and, on the next try, inside one.
+      await sql`alter table prepared_probe add column unit text default '民政局'`.execute(db);
+      for (let i = 0; i < 3; i++) expect(await read()).toEqual([{ id: 2, name: '乙', unit: '民政局' }]);
+      const inTransaction = () => db.transaction().execute(async (trx) => (await sql`select * from prepared_probe where id = ${1}`.execute(trx)).rows);
+      await sql`alter table prepared_probe add column note text`.execute(db);
+      const first = await inTransaction().catch((err: unknown) => err);
+      if (first instanceof Error) expect(first.message).toMatch(/cached plan/);
+      expect(await inTransaction()).toEqual([{ id: 1, name: '甲', unit: '民政局', note: null }]);
+      await sql`drop table prepared_probe`.execute(db);
+    });
+  });
+
   describe('optimistic concurrency', () => {
     let caseId: number;
     beforeAll(async () => {
@@ -281,6 +306,18 @@ describeOnBackends('storage', (backend) => {
       const row = await database.db.selectFrom('cases').select(['handler_open_id', 'version']).where('id', '=', id).executeTakeFirstOrThrow();
       expect(row).toEqual({ handler_open_id: winner === '张三' ? USERS.zhang.openId : USERS.li.openId, version: 2 });
       expect((await counts(database.db, id)).case_events).toBe(1);
+    });
+
+    it('twenty progress notes on one case at the same moment are all written: after two lost races a click reads the case under its lock', async () => {
+      const id = await insertCase(database.db, '20240781');
+      const service = { ...ctx, maxRehandlings: 1, adminOpenIds: [] };
+      await inCaseTransaction(database.db, (trx) => act(trx, service, id, { type: 'claim', chatUnit: null }, 张三));
+      const notes = Array.from({ length: 20 }, (_, i) => `第${i + 1}条进展`);
+      const outcomes = await Promise.all(notes.map((note) => inCaseTransaction(database.db, (trx) => act(trx, service, id, { type: 'progress', note }, 张三))));
+      expect(outcomes.map((o) => o.outcome.ok)).toEqual(notes.map(() => true));
+      const row = await database.db.selectFrom('cases').select('version').where('id', '=', id).executeTakeFirstOrThrow();
+      expect(row.version).toBe(1 + 1 + notes.length);
+      expect((await counts(database.db, id)).case_events).toBe(1 + notes.length);
     });
 
     it('a decision on a case handed to someone the database has never seen creates their user row', async () => {
