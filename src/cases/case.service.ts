@@ -7,9 +7,15 @@ import { caseChanged } from './case-changed.ts';
 import { afterDecision, type CaseSnapshot } from './case-snapshot.ts';
 import { loadCaseSnapshot } from './case-snapshot.repository.ts';
 
-// Applying an action to a case: read it once, locked; let the workflow decide; write the decision and its timeline
-// event; and announce the change (card redraws, notifications) through the one "case changed" point — all in the
-// caller's transaction.
+// Applying an action to a case: read it once; let the workflow decide; write the decision and its timeline event; and
+// announce the change (card redraws, notifications) through the one "case changed" point — all in the caller's
+// transaction.
+//
+// The read takes no lock. The write goes through only if the case is still at the version that was read; when someone
+// changed it in between, the transaction is run again and decides on the case as it now is. So fifty people clicking
+// 认领 at once do not queue on the case's row lock: one claim is written, the other forty-nine find it claimed and are
+// answered side by side (a refusal writes nothing to the case). A transaction that lost that race twice reads the case
+// under its row lock (FOR UPDATE) from then on, so even a case many people write to at once makes progress.
 
 export interface CaseServiceContext {
   today: IsoDate;
@@ -21,6 +27,10 @@ export interface CaseServiceContext {
 }
 
 const MAX_ATTEMPTS = 5;
+/** From this attempt on, the case is read under its row lock. */
+const LOCK_FROM_ATTEMPT = 3;
+/** Transactions (of inCaseTransaction) that read cases under their row lock. */
+const locking = new WeakSet<Trx>();
 
 /**
  * Runs fn in a transaction, and runs it again from the start when a case it decided on was changed by someone else
@@ -29,7 +39,10 @@ const MAX_ATTEMPTS = 5;
 export async function inCaseTransaction<T>(db: Db, fn: (trx: Trx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute(fn);
+      return await db.transaction().execute((trx) => {
+        if (attempt >= LOCK_FROM_ATTEMPT) locking.add(trx);
+        return fn(trx);
+      });
     } catch (err) {
       if (!(err instanceof StaleCaseError) || attempt >= MAX_ATTEMPTS) throw err;
     }
@@ -57,7 +70,7 @@ export async function actOnCase(trx: Trx, ctx: CaseServiceContext, caseId: numbe
 
 /** As actOnCase, keeping the case as read and as left by the decision (for the card the click answers with). */
 export async function act(trx: Trx, ctx: CaseServiceContext, caseId: number, action: CaseAction, actor: Actor, opts: ActOptions = {}): Promise<Acted> {
-  const before = await loadCaseSnapshot(trx, caseId, { lock: true });
+  const before = await loadCaseSnapshot(trx, caseId, { lock: locking.has(trx) });
   if (!before) return { outcome: { ok: false, code: 'bad_input', message: '找不到该案件，可能已被删除。' } };
   const outcome = decide(before.state, action, actor, ctx);
   if (!outcome.ok) return { outcome, before };

@@ -1,4 +1,4 @@
-// Acting on a case from a card: one locked read of the case, the decision, its writes, and the card as the decision
+// Acting on a case from a card: one read of the case, the decision, its writes, and the card as the decision
 // left the case, built from that same read (no second load) for Lark to redraw the clicked card with.
 
 import { buildCaseCard } from '../../../cards/index.ts';
