@@ -23,6 +23,8 @@ export class GroupCommit {
   constructor(
     private readonly db: Db,
     private readonly leaseMs: number,
+    /** A click with the same click key as one this recent is a double click (see storeEvents). */
+    private readonly doubleClickMs = 0,
   ) {}
 
   /** Resolves once the event is stored (or was already): the caller may then acknowledge it. */
@@ -57,7 +59,7 @@ export class GroupCommit {
         const distinct = new Map<string, NewInboxEvent>();
         for (const w of batch) if (!distinct.has(w.event.eventId)) distinct.set(w.event.eventId, w.event);
         try {
-          const stored = await storeEvents(this.db, [...distinct.values()], this.leaseMs);
+          const stored = await storeEvents(this.db, [...distinct.values()], this.leaseMs, this.doubleClickMs);
           const claimed = new Set<string>();
           for (const w of batch) {
             const s = stored.get(w.event.eventId);

@@ -25,32 +25,66 @@ export interface StoredEvent {
   fresh: boolean;
   handled: boolean;
   answer: unknown;
+  /**
+   * For a fresh click: the latest earlier click with the same click key received within the double-click window
+   * before it (the click it doubles), if any.
+   */
+  twin?: number | undefined;
 }
 
 /**
- * Stores a batch of events in one statement; events already there are left as they are. The result is in the order
- * of `events` (one entry per distinct event id).
+ * Stores a batch of events in one statement; events already there are left as they are. The same statement finds, for
+ * each new click, an earlier click with the same click key within `doubleClickMs` (its twin): one stored before this
+ * statement, or one earlier in the same batch. The result has one entry per distinct event id.
  */
-export async function storeEvents(db: DbOrTrx, events: NewInboxEvent[], leaseMs: number): Promise<Map<string, StoredEvent>> {
+export async function storeEvents(db: DbOrTrx, events: NewInboxEvent[], leaseMs: number, doubleClickMs = 0): Promise<Map<string, StoredEvent>> {
   const out = new Map<string, StoredEvent>();
   if (events.length === 0) return out;
   const inserted = await db
-    .insertInto('inbox')
-    .values(
-      events.map((e) => ({
-        event_id: e.eventId,
-        event_type: e.eventType,
-        chat_key: e.chatKey,
-        payload: JSON.stringify(e.payload),
-        click_key: e.clickKey,
-        lease_owner: e.leaseOwner,
-        lease_until: e.leaseOwner ? sql<Date>`now() + ${leaseMs}::double precision * interval '1 millisecond'` : null,
-      })),
+    .with('ins', (q) =>
+      q
+        .insertInto('inbox')
+        .values(
+          events.map((e) => ({
+            event_id: e.eventId,
+            event_type: e.eventType,
+            chat_key: e.chatKey,
+            payload: JSON.stringify(e.payload),
+            click_key: e.clickKey,
+            lease_owner: e.leaseOwner,
+            lease_until: e.leaseOwner ? sql<Date>`now() + ${leaseMs}::double precision * interval '1 millisecond'` : null,
+          })),
+        )
+        .onConflict((oc) => oc.column('event_id').doNothing())
+        .returning(['id', 'event_id', 'click_key', 'received_at']),
     )
-    .onConflict((oc) => oc.column('event_id').doNothing())
-    .returning(['id', 'event_id'])
+    .selectFrom('ins')
+    .select((eb) => [
+      'ins.id',
+      'ins.event_id',
+      'ins.click_key',
+      eb
+        .selectFrom('inbox as t')
+        .select('t.id')
+        .whereRef('t.click_key', '=', 'ins.click_key')
+        .whereRef('t.id', '<', 'ins.id')
+        .where(sql<boolean>`t.received_at > ins.received_at - ${doubleClickMs}::double precision * interval '1 millisecond'`)
+        .orderBy('t.id', 'desc')
+        .limit(1)
+        .as('twin'),
+    ])
+    .orderBy('ins.id')
     .execute();
-  for (const r of inserted) out.set(r.event_id, { id: Number(r.id), eventId: r.event_id, fresh: true, handled: false, answer: null });
+  // The statement cannot see the rows it inserts itself: a twin earlier in this batch is found here.
+  const lastOfKey = new Map<string, number>();
+  for (const r of inserted) {
+    const id = Number(r.id);
+    const inBatch = r.click_key !== null && doubleClickMs > 0 ? lastOfKey.get(r.click_key) : undefined;
+    const stored = r.twin === null || r.twin === undefined ? undefined : Number(r.twin);
+    const twin = r.click_key !== null && doubleClickMs > 0 ? (inBatch ?? stored) : undefined;
+    if (r.click_key !== null) lastOfKey.set(r.click_key, id);
+    out.set(r.event_id, { id, eventId: r.event_id, fresh: true, handled: false, answer: null, twin });
+  }
   const known = events.map((e) => e.eventId).filter((id) => !out.has(id));
   if (known.length > 0) {
     const rows = await db.selectFrom('inbox').select(['id', 'event_id', 'handled_at', 'answer']).where('event_id', 'in', known).execute();
@@ -147,21 +181,6 @@ export async function freeAllLeases(db: DbOrTrx): Promise<void> {
 export async function findOutcome(db: DbOrTrx, id: number): Promise<{ handled: boolean; answer: unknown } | undefined> {
   const r = await db.selectFrom('inbox').select(['handled_at', 'answer']).where('id', '=', id).executeTakeFirst();
   return r ? { handled: r.handled_at !== null, answer: r.answer } : undefined;
-}
-
-/** The latest earlier click with the same click key received within `windowMs` before this one (a double click). */
-export async function findTwinClick(db: DbOrTrx, id: number, clickKey: string, windowMs: number): Promise<number | undefined> {
-  const r = await db
-    .selectFrom('inbox as me')
-    .innerJoin('inbox as twin', (j) => j.onRef('twin.click_key', '=', 'me.click_key').onRef('twin.id', '<', 'me.id'))
-    .select('twin.id')
-    .where('me.id', '=', id)
-    .where('me.click_key', '=', clickKey)
-    .where(sql<boolean>`twin.received_at > me.received_at - ${windowMs}::double precision * interval '1 millisecond'`)
-    .orderBy('twin.id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return r ? Number(r.id) : undefined;
 }
 
 /** Forgets handled events older than the retention (Lark has stopped resending them long before). */

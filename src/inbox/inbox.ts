@@ -12,7 +12,6 @@ import {
   CLICK_EVENT,
   MESSAGE_EVENT,
   findOutcome,
-  findTwinClick,
   freeAllLeases,
   hasDue,
   markHandled,
@@ -132,7 +131,7 @@ export class Inbox {
   #idle: Array<() => void> = [];
 
   constructor(private readonly o: InboxOptions) {
-    this.#writer = new GroupCommit(o.db, o.leaseMs);
+    this.#writer = new GroupCommit(o.db, o.leaseMs, DOUBLE_CLICK_MS);
     this.#budgetMs = o.clickBudgetMs ?? 2500;
     this.#pollMs = o.pollMs ?? 1000;
     this.#concurrency = o.concurrency ?? 4;
@@ -253,9 +252,8 @@ export class Inbox {
     }
     this.o.metrics?.eventReceived('card_action');
     const arrived = deadline - this.#budgetMs;
-    const twin = await findTwinClick(this.o.db, stored.id, clickKey, DOUBLE_CLICK_MS);
-    if (twin !== undefined) {
-      const answer = await this.#answerLikeTwin(stored, twin, deadline);
+    if (stored.twin !== undefined) {
+      const answer = await this.#answerLikeTwin(stored, stored.twin, deadline);
       this.#handled('card_action', 'ok', arrived);
       return { answer, handledHere: false };
     }
@@ -305,7 +303,7 @@ export class Inbox {
         await this.#finish(id, FAILED_CLICK, errorText(err));
         return FAILED_CLICK;
       }
-    });
+    }, false);
   }
 
   /** A double click: the second gets the first one's answer, and does nothing itself. */
@@ -353,10 +351,14 @@ export class Inbox {
     }
   }
 
-  #hold<T>(id: number, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs the work on a row while holding it (its lease is renewed). A finished message row may let its chat's next
+   * message be taken, so the inbox is looked at again; a click answered inline holds back nothing (`kickAfter` false).
+   */
+  #hold<T>(id: number, fn: () => Promise<T>, kickAfter = true): Promise<T> {
     const p = fn().finally(() => {
       this.#holding.delete(id);
-      this.kick();
+      if (kickAfter) this.kick();
     });
     this.#holding.set(id, p);
     return p;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CardResponse } from '../../src/chat/handler.ts';
 import { GroupCommit } from '../../src/inbox/group-commit.ts';
 import { Inbox, type InboxHandlers } from '../../src/inbox/inbox.ts';
-import { AlreadyHandledError, MESSAGE_EVENT, markHandled, takeDue } from '../../src/inbox/inbox.repository.ts';
+import { AlreadyHandledError, CLICK_EVENT, MESSAGE_EVENT, markHandled, takeDue } from '../../src/inbox/inbox.repository.ts';
 import type { IncomingMessage } from '../../src/lark/normalize.ts';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
@@ -13,10 +13,14 @@ import { migrateToLatest } from '../../src/storage/migrate.ts';
 // taken one at a time in arrival order, leases keep two instances off one row until the holder dies, and a message
 // that keeps failing is given up with a word to its sender instead of blocking its chat.
 
+/** Counts the statements sent, and those that insert (a plain INSERT, or one inside a WITH). */
 class CountInserts implements KyselyPlugin {
+  statements = 0;
   inserts = 0;
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (args.node.kind === 'InsertQueryNode') this.inserts += 1;
+    this.statements += 1;
+    const node = args.node as { kind: string; with?: { expressions: Array<{ expression: { kind: string } }> } };
+    if (node.kind === 'InsertQueryNode' || node.with?.expressions.some((e) => e.expression.kind === 'InsertQueryNode')) this.inserts += 1;
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
@@ -52,11 +56,28 @@ describe('the inbox', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `ev_batch_${i}`);
     const stored = await Promise.all([...ids.map((id) => writer.store(event(id, 'oc_a'))), writer.store(event('ev_batch_7', 'oc_a'))]);
     expect(counter.inserts).toBe(1);
+    expect(counter.statements).toBe(1);
     expect(stored.slice(0, 50).every((s) => s.fresh)).toBe(true);
     // The second delivery of ev_batch_7 gets the same row, and knows it is not the first.
     expect(stored[50]).toMatchObject({ id: stored[7]!.id, fresh: false, handled: false });
     const rows = await database.db.selectFrom('inbox').select(['id', 'event_id']).orderBy('id').execute();
     expect(rows.map((r) => r.event_id)).toEqual(ids);
+  });
+
+  it('the insert finds each new click its double: an earlier click with the same key in the same batch or stored before, within the window', async () => {
+    const writer = new GroupCommit(database.db, 30_000, 300);
+    const click = (eventId: string, clickKey: string) => ({ eventId, eventType: CLICK_EVENT, chatKey: 'oc_c', payload: {}, clickKey, leaseOwner: 'me' });
+    // Two clicks on the same button in one batch, and one on another button.
+    const [a, b, other] = await Promise.all([writer.store(click('c1', 'key_a')), writer.store(click('c2', 'key_a')), writer.store(click('c3', 'key_b'))]);
+    expect(a!.twin).toBeUndefined();
+    expect(b!.twin).toBe(a!.id);
+    expect(other!.twin).toBeUndefined();
+    // A third click soon after, in a batch of its own: its double is the latest one before it.
+    const c = await writer.store(click('c4', 'key_a'));
+    expect(c.twin).toBe(b!.id);
+    // Past the window it is a new click.
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await writer.store(click('c5', 'key_a'))).twin).toBeUndefined();
   });
 
   it('a redelivery after the event was handled finds it handled, with its stored answer', async () => {
