@@ -55,7 +55,7 @@ export async function loadCaseSnapshot(db: DbOrTrx, caseId: number, opts: { lock
       (select coalesce(json_agg(x order by x.id desc), '[]'::json) from (
         select e.id, e.at, e.type, e.facts, e.actor_open_id, u.name as actor_name,
           (select coalesce(json_object_agg(p.open_id, p.name), '{}'::json) from users p
-            where p.name is not null and to_jsonb(p.open_id) in (select jsonb_path_query(e.facts, 'lax $.**.openId'))) as names
+            where p.name is not null and p.open_id in (select jsonb_path_query(e.facts, 'lax $.**.openId') #>> '{}')) as names
         from case_events e left join users u on u.open_id = e.actor_open_id where e.case_id = c.id
         order by e.id desc limit ${TIMELINE_LIMIT}) x) as events_json,
       (select count(*) from case_events where case_id = c.id)::int as event_count,
