@@ -1,14 +1,22 @@
 // Claim clicks under load: 300 clicks on 认领, each on the card of its own case, 50 in flight at a time, signed and
 // encrypted like Lark's callbacks. Each click is stored in the inbox, handled and answered inline (toast and redrawn
-// card). Printed: clicks/s, p50/p99 of the answer, and how many answers were the "正在处理" fallback.
+// card). Printed: clicks/s, p50/p99 of the answer, how many answers were the "正在处理" fallback, and the CPU time the
+// run cost: this process (the service and the clicking thread) and the PostgreSQL server processes of the bench's
+// database. The clicks are made from a worker thread (./click-client.ts), as Lark's servers are not inside Banli.
 //   npm run bench:clicks                               (PGlite, in its worker thread and on the main thread)
 //   DATABASE_URL=postgres://… npm run bench:clicks     (PostgreSQL too)
-// BENCH_CLICKS (300) and BENCH_CONCURRENCY (50) change the load. Not a test: nothing here passes or fails.
+// BENCH_CLICKS (300) and BENCH_CONCURRENCY (50) change the load; BENCH_PROFILE=<dir> writes a CPU profile of the
+// service's thread during the run. Not a test: nothing here passes or fails.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { applyImportPlan, planImport } from '../src/import/apply.ts';
 import type { ImportedCase } from '../src/import/validate.ts';
 import { clocksFor } from '../src/runtime.ts';
 import { createEventSender } from '../test/support/lark/events.ts';
-import { figures, runPool, show, startBanli, type Backend } from './support.ts';
+import type { ClickClientInput, ClickClientOutput } from './click-client.ts';
+import { figures, profiled, runPool, show, startBanli, type Backend } from './support.ts';
 
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -71,16 +79,36 @@ async function measure(backend: Backend): Promise<void> {
     };
     await runPool(50, 10, (i) => click(CLICKS + i).then(() => undefined));
 
-    const answers: Array<{ status: number; toast?: { type: string; content: string } }> = [];
-    const run = await runPool(CLICKS, CONCURRENCY, async (i) => {
-      answers[i] = await click(i);
-    });
+    const input: ClickClientInput = {
+      url: `${service.url}/lark/webhook`,
+      appId: lark.appId,
+      verificationToken: TOKEN,
+      encryptKey: ENCRYPT_KEY,
+      concurrency: CONCURRENCY,
+      clicks: Array.from({ length: CLICKS }, (_, i) => ({
+        operatorOpenId: STAFF[i % STAFF.length]!.openId,
+        openMessageId: cards[i]!,
+        openChatId: chatOf(i),
+        value: { action: 'claim', caseId: ids.get(cases[i]!.caseNo)! },
+      })),
+    };
+    const database = backend === 'postgres' ? new URL(config.databaseUrl!).pathname.slice(1) : undefined;
+    const cpu0 = process.cpuUsage();
+    const pg0 = database ? postgresCpuMs(database) : 0;
+    const run = await profiled(`clicks-${backend}`, () => clickFromWorker(input));
+    const cpu = process.cpuUsage(cpu0);
+    const pgMs = database ? postgresCpuMs(database) - pg0 : 0;
+    const answers = run.answers;
     const f = figures(run.latencies, run.totalMs);
     const success = answers.filter((a) => a.toast?.type === 'success').length;
     const late = answers.filter((a) => a.toast?.content.includes('正在处理')).length;
     const claimed = await db.selectFrom('cases').select('id').where('handler_open_id', 'is not', null).execute();
     console.log(`\nclaim clicks [${backend}], ${CLICKS} clicks each on its own case, ${CONCURRENCY} at a time`);
     console.log(`  ${show(f)}`);
+    console.log(
+      `  CPU: this process ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms (${((cpu.user + cpu.system) / 1000 / CLICKS).toFixed(1)} ms a click)` +
+        (database ? `, PostgreSQL server ${pgMs.toFixed(0)} ms (${(pgMs / CLICKS).toFixed(1)} ms a click)` : ''),
+    );
     console.log(`  answers: ${success} 已认领 inline, ${late} "正在处理" (finished from the inbox), ${CLICKS - success - late} other; cases claimed: ${claimed.length}/${CLICKS + 50}`);
     const target = backend === 'postgres' ? 'p99 ≤ 150 ms and ≥ 300 clicks/s' : 'p99 ≤ 500 ms';
     console.log(`  target: ${target}`);
@@ -92,3 +120,35 @@ async function measure(backend: Backend): Promise<void> {
 const list = (process.env.BENCH_BACKENDS ?? '').split(',').map((s) => s.trim()).filter(Boolean) as Backend[];
 const chosen: Backend[] = list.length > 0 ? list : process.env.DATABASE_URL ? ['postgres', 'pglite', 'pglite-main-thread'] : ['pglite', 'pglite-main-thread'];
 for (const backend of chosen) await measure(backend);
+
+/** Runs the clicks from a worker thread and returns what it measured. */
+function clickFromWorker(input: ClickClientInput): Promise<ClickClientOutput> {
+  const self = fileURLToPath(import.meta.url);
+  const worker = new Worker(path.join(path.dirname(self), `click-client${path.extname(self)}`), { workerData: input });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (out: ClickClientOutput) => {
+      resolve(out);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
+}
+
+/** CPU time (ms) so far of the PostgreSQL server processes serving `database` (Linux: their /proc entries). */
+function postgresCpuMs(database: string): number {
+  const tick = 100; // USER_HZ
+  let ms = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.startsWith('postgres:') || !cmdline.includes(` ${database} `)) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ms;
+}

@@ -148,3 +148,24 @@ export async function scratchDatabase(name: string): Promise<{ dataDir: string; 
     },
   };
 }
+
+/** With BENCH_PROFILE=<dir>, runs `fn` under the V8 CPU profiler of this thread and writes `<dir>/<name>.cpuprofile`
+ *  (open it in Chrome DevTools, or summarise it with `node bench/profile-summary.mjs <file>`). */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_PROFILE;
+  if (!dir) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
