@@ -40,41 +40,27 @@ export interface StoredEvent {
 export async function storeEvents(db: DbOrTrx, events: NewInboxEvent[], leaseMs: number, doubleClickMs = 0): Promise<Map<string, StoredEvent>> {
   const out = new Map<string, StoredEvent>();
   if (events.length === 0) return out;
-  const inserted = await db
-    .with('ins', (q) =>
-      q
-        .insertInto('inbox')
-        .values(
-          events.map((e) => ({
-            event_id: e.eventId,
-            event_type: e.eventType,
-            chat_key: e.chatKey,
-            payload: JSON.stringify(e.payload),
-            click_key: e.clickKey,
-            lease_owner: e.leaseOwner,
-            lease_until: e.leaseOwner ? sql<Date>`now() + ${leaseMs}::double precision * interval '1 millisecond'` : null,
-          })),
-        )
-        .onConflict((oc) => oc.column('event_id').doNothing())
-        .returning(['id', 'event_id', 'click_key', 'received_at']),
+  // One statement of one shape whatever the batch size (the batch travels as one JSON parameter), so it is prepared
+  // once; rows are inserted in the batch's order, which is the arrival order their ids keep.
+  const batch = JSON.stringify(
+    events.map((e) => ({ event_id: e.eventId, event_type: e.eventType, chat_key: e.chatKey, payload: e.payload, click_key: e.clickKey, lease_owner: e.leaseOwner })),
+  );
+  const { rows: inserted } = await sql<{ id: string | number; event_id: string; click_key: string | null; twin: string | number | null }>`
+    with ins as (
+      insert into inbox (event_id, event_type, chat_key, payload, click_key, lease_owner, lease_until)
+      select e.j->>'event_id', e.j->>'event_type', e.j->>'chat_key', e.j->'payload', e.j->>'click_key', e.j->>'lease_owner',
+        case when e.j->>'lease_owner' is null then null else now() + ${leaseMs}::double precision * interval '1 millisecond' end
+      from jsonb_array_elements(${batch}::jsonb) with ordinality as e(j, n)
+      order by e.n
+      on conflict (event_id) do nothing
+      returning id, event_id, click_key, received_at
     )
-    .selectFrom('ins')
-    .select((eb) => [
-      'ins.id',
-      'ins.event_id',
-      'ins.click_key',
-      eb
-        .selectFrom('inbox as t')
-        .select('t.id')
-        .whereRef('t.click_key', '=', 'ins.click_key')
-        .whereRef('t.id', '<', 'ins.id')
-        .where(sql<boolean>`t.received_at > ins.received_at - ${doubleClickMs}::double precision * interval '1 millisecond'`)
-        .orderBy('t.id', 'desc')
-        .limit(1)
-        .as('twin'),
-    ])
-    .orderBy('ins.id')
-    .execute();
+    select ins.id, ins.event_id, ins.click_key,
+      (select t.id from inbox t
+        where t.click_key = ins.click_key and t.id < ins.id
+          and t.received_at > ins.received_at - ${doubleClickMs}::double precision * interval '1 millisecond'
+        order by t.id desc limit 1) as twin
+    from ins order by ins.id`.execute(db);
   // The statement cannot see the rows it inserts itself: a twin earlier in this batch is found here.
   const lastOfKey = new Map<string, number>();
   for (const r of inserted) {
