@@ -73,7 +73,7 @@ describeOnBackends('case changed: live cards follow every change', (backend) => 
     const held = new Promise<void>((r) => (release = r));
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
-    // Every case read under a row lock waits while the table is held.
+    // The claim reads the case, then its write waits while the table is held.
     const holder = db.transaction().execute(async (trx) => {
       await sql`lock table cases in exclusive mode`.execute(trx);
       locked();

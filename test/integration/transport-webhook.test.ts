@@ -346,9 +346,9 @@ describeOnBackends('transport: the webhook door (encrypted and signed)', (backen
     const held = new Promise<void>((r) => (release = r));
     let locked!: () => void;
     const isLocked = new Promise<void>((r) => (locked = r));
-    // A refusal writes nothing, but every click reads its case under the case's row lock: what is held is the cases table.
+    // A refusal writes nothing, but every click reads its case: what is held is the cases table, reads included.
     const holder = db.transaction().execute(async (trx) => {
-      await sql`lock table cases in exclusive mode`.execute(trx);
+      await sql`lock table cases in access exclusive mode`.execute(trx);
       locked();
       await held;
     });
