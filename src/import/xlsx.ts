@@ -236,9 +236,26 @@ const CELL = /<(?:\w+:)?c\b([^>]*?)(?:\/>|>([\s\S]*?)<\/(?:\w+:)?c>)/g;
 const VALUE = /<(?:\w+:)?v(?:\s[^>]*)?>([\s\S]*?)<\/(?:\w+:)?v>/;
 const INLINE = /<(?:\w+:)?is\b[^>]*>([\s\S]*?)<\/(?:\w+:)?is>/;
 
+/** The attributes of a cell that matter here: its reference (r), type (t) and style (s). */
+interface CellAttributes {
+  r?: string;
+  t?: string;
+  s?: string;
+}
+
+const CELL_ATTRIBUTE = /(?:^|\s)([rts])\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+
+// Read for every cell, so kept to the three names (a general attribute map costs a tenth of the whole read).
+function cellAttributes(text: string): CellAttributes {
+  const out: CellAttributes = {};
+  CELL_ATTRIBUTE.lastIndex = 0;
+  for (let m = CELL_ATTRIBUTE.exec(text); m; m = CELL_ATTRIBUTE.exec(text)) out[m[1] as 'r' | 't' | 's'] = m[2] ?? m[3] ?? '';
+  return out;
+}
+
 /** A cell's text, as a person sees it in Excel: numbers in full, dates as YYYY-MM-DD, formulas by their last result. */
-function cellText(attrs: Map<string, string>, body: string, strings: string[], dateStyles: Set<number>, date1904: boolean): string {
-  const type = attrs.get('t') ?? 'n';
+function cellText(attrs: CellAttributes, body: string, strings: string[], dateStyles: Set<number>, date1904: boolean): string {
+  const type = attrs.t ?? 'n';
   if (type === 'inlineStr') {
     const is = INLINE.exec(body);
     return is ? runsText(is[1] ?? '') : '';
@@ -258,7 +275,7 @@ function cellText(attrs: Map<string, string>, body: string, strings: string[], d
     default: {
       const n = parseFloat(v);
       if (Number.isNaN(n)) return '';
-      return dateStyles.has(Number(attrs.get('s') ?? 0)) ? serialDate(n, date1904) : String(n);
+      return dateStyles.has(Number(attrs.s ?? 0)) ? serialDate(n, date1904) : String(n);
     }
   }
 }
@@ -276,8 +293,8 @@ function sheetRows(xml: string, strings: string[], dateStyles: Set<number>, date
     const body = m[2] ?? '';
     CELL.lastIndex = 0;
     for (let c = CELL.exec(body); c; c = CELL.exec(body)) {
-      const attrs = attributes(c[1] ?? '');
-      const ref = attrs.get('r');
+      const attrs = cellAttributes(c[1] ?? '');
+      const ref = attrs.r;
       col = ref ? columnIndex(ref) : col + 1;
       if (col < 0) continue;
       const text = cellText(attrs, c[2] ?? '', strings, dateStyles, date1904);
