@@ -2,7 +2,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { ConfigError, loadConfig } from '../config.ts';
 import { applyImportPlan, describePlan, planImport, type ImportPlan } from '../import/apply.ts';
-import { importFileDigest, rememberImport, unchangedSinceLastImport } from '../import/fingerprint.ts';
+import { importFileDigest, ImportWatch, unchangedSinceLastImport } from '../import/fingerprint.ts';
 import { describeProblem, ImportFileError, readImportBytes, readImportFileBytes, type ImportProblem } from '../import/read.ts';
 import { validateRows, type ImportedCase } from '../import/validate.ts';
 import { clocksFor, openMigrated } from '../setup.ts';
@@ -103,9 +103,11 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const plan = await database.db.transaction().execute(async (trx) => {
+      const watch = await ImportWatch.start(trx);
       const p = await planImport(trx, cases, clocks);
+      await watch.beforeWrites(trx, p.items.flatMap((i) => (i.action === 'update' ? [i.caseId] : [])));
       await applyImportPlan(trx, p, null, source, (n, total) => progress.show(`正在写入 ${n}/${total}…`));
-      await rememberImport(trx, digest, { rows: cases.length, warnings });
+      await watch.remember(trx, digest, { rows: cases.length, warnings }, p.counts.create);
       progress.show('正在提交…');
       return p;
     });
