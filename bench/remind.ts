@@ -81,8 +81,10 @@ try {
   for (let i = 0; i < rows.length; i += 1000) await db.insertInto('cases').values(rows.slice(i, i + 1000)).execute();
 
   const t0 = performance.now();
+  const wall0 = Date.now();
   const summary = await service.remind(DAY);
   const queuedMs = performance.now() - t0;
+  const committedAt = wall0 + queuedMs;
   const total = summary.cards;
   // Poll until every row is out (sent or failed).
   let last = 0;
@@ -113,6 +115,21 @@ try {
   console.log(`floor set by Lark's limits: ${(floorMs / 1000).toFixed(2)} s (${total} messages ÷ ${PER_APP}/s per app; busiest recipient ${busiest} ÷ ${PER_CHAT}/s)`);
   console.log(`ratio delivery / floor: ${(deliverMs / floorMs).toFixed(3)}×   (target ≤ 1.1×)`);
   console.log(`ratio end to end (choose + queue + deliver) / floor: ${(doneMs / floorMs).toFixed(3)}×`);
+  // Where the time went: the wait for the first message, then the pace Lark saw.
+  const times = lark.sent.map((m) => m.at).sort((a, b) => a - b);
+  if (times.length > 1) {
+    const first = times[0]! - committedAt;
+    const span = times.at(-1)! - times[0]!;
+    const perSecond = new Map<number, number>();
+    for (const t of times) perSecond.set(Math.floor((t - times[0]!) / 1000), (perSecond.get(Math.floor((t - times[0]!) / 1000)) ?? 0) + 1);
+    const full = [...perSecond.entries()].filter(([sec]) => sec < Math.floor(span / 1000)).map(([, n]) => n).sort((a, b) => a - b);
+    if (process.env.BENCH_VERBOSE) {
+      console.log(`messages per second: ${[...perSecond.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n).join(' ')}`);
+      const last = [...lark.sent].sort((a, b) => a.at - b.at).slice(-15);
+      console.log(`last: ${last.map((m) => `${m.receiveId}@${((m.at - times[0]!) / 1000).toFixed(2)}`).join(' ')}`);
+    }
+    console.log(`first message ${(first / 1000).toFixed(2)} s after the commit; first to last ${(span / 1000).toFixed(2)} s (${((times.length - 1) / (span / 1000)).toFixed(1)}/s); whole seconds: min ${full[0] ?? 0}, median ${full[Math.floor(full.length / 2)] ?? 0}, max ${full.at(-1) ?? 0} messages`);
+  }
   console.log(`messages Lark received: ${lark.sent.length} of ${total}; lost: ${total - lark.sent.length + failed}; sent twice: ${duplicates}; rate-limit answers: ${limited}; failed rows: ${failed}`);
 } finally {
   await service.close();

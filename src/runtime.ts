@@ -12,7 +12,7 @@ import type { Clocks } from './domain/clocks.ts';
 import { createLarkClient, fetchBotOpenId, type LarkClient } from './lark/client.ts';
 import { downloadMessageFile } from './lark/files.ts';
 import { NameResolver } from './lark/names.ts';
-import { rememberCaseCard, rememberRequestCard } from './lark/outbox.ts';
+import { rememberCaseCard, rememberRequestCard, type LiveCard } from './lark/outbox.ts';
 import { openCaseIdsOf } from './cases/case.repository.ts';
 import { caseChanged } from './cases/case-changed.ts';
 import { OutboxSender } from './lark/outbox-sender.ts';
@@ -24,7 +24,7 @@ import { createHttpApp } from './server.ts';
 import { clocksFor, openMigrated } from './setup.ts';
 import type { Database } from './storage/database.ts';
 import { loadReminderCard, jobRanOn, rememberReminderCardMessage } from './reminders/reminder.repository.ts';
-import { REMIND_JOB, renderReminderCard, runReminderJob, type ReminderDeps, type RemindSummary } from './reminders/reminder.job.ts';
+import { REMIND_JOB, renderReminderCard, renderReminderCards, runReminderJob, type ReminderDeps, type RemindSummary } from './reminders/reminder.job.ts';
 import { ReminderScheduler } from './reminders/reminder.scheduler.ts';
 
 export { clocksFor, openMigrated } from './setup.ts';
@@ -119,19 +119,28 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     today,
   };
 
+  const renderCard = async (card: LiveCard): Promise<object | null> => {
+    if (card.kind === 'reminder_card') return renderReminderCard(reminderDeps, card.cardId);
+    if (card.kind === 'request_card') {
+      const view = await loadRequestView(db, card.requestKind, card.requestId, { clocks });
+      return view ? buildRequestDecisionCard(view) : null;
+    }
+    const view = await loadCaseCardView(db, card.caseId, viewContext(), card.notice);
+    return view ? buildCaseCard(view) : null;
+  };
   const sender = new OutboxSender({
     db,
     soleUser: database.kind === 'pglite',
     client: larkClient.client,
     logger: logger.child({ component: 'outbox' }),
-    renderCard: async (card) => {
-      if (card.kind === 'reminder_card') return renderReminderCard(reminderDeps, card.cardId);
-      if (card.kind === 'request_card') {
-        const view = await loadRequestView(db, card.requestKind, card.requestId, { clocks });
-        return view ? buildRequestDecisionCard(view) : null;
-      }
-      const view = await loadCaseCardView(db, card.caseId, viewContext(), card.notice);
-      return view ? buildCaseCard(view) : null;
+    renderCard,
+    // A morning's digests are drawn a claim at a time, in a few queries for all of them.
+    renderCards: async (cards) => {
+      const reminderIds = cards.flatMap((c) => (c.kind === 'reminder_card' ? [c.cardId] : []));
+      const reminders = reminderIds.length > 0 ? await renderReminderCards(reminderDeps, reminderIds) : new Map<number, object | null>();
+      const out: (object | null)[] = [];
+      for (const card of cards) out.push(card.kind === 'reminder_card' ? (reminders.get(card.cardId) ?? null) : await renderCard(card));
+      return out;
     },
     onCardSent: (trx, messageId, card, chatId) =>
       card.kind === 'case_card'
@@ -141,8 +150,8 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
           : rememberRequestCard(trx, messageId, card.requestKind, card.requestId),
     onDelivered: async (row, messageId, content) => {
       if (content.kind !== 'reminder_card' || row.receive_id_type !== 'open_id' || !row.receive_id) return;
-      const card = await loadReminderCard(db, content.cardId);
-      if (!card?.urgent) return;
+      // Rows carry whether to buzz; one queued before they did is looked up.
+      if (!(content.urgent ?? (await loadReminderCard(db, content.cardId))?.urgent)) return;
       // 加急 (buzz) the leader's 督办 card; needs the im:message.urgent scope.
       const res = (await larkClient.client.im.message.urgentApp({
         path: { message_id: messageId },

@@ -12,7 +12,9 @@ import { TOKEN_CODES } from './client.ts';
 // ever claimed: a chat's messages go out strictly in id order (a reply never overtakes what it follows, and a row
 // waiting out a backoff holds its chat back), while different chats go out in parallel. No transaction is held
 // while Lark is called (PGlite is one connection); a row re-sent after a crash carries the same uuid, so Lark
-// delivers it once.
+// delivers it once. Claiming is a pipeline, not batch by batch: new rows are claimed (and their live cards drawn,
+// together) as soon as earlier ones settle, so rows are always waiting at the rate limiter and a slow row or a busy
+// chat holds back nobody else.
 
 export interface OutboxSenderOptions {
   db: Db;
@@ -20,6 +22,11 @@ export interface OutboxSenderOptions {
   logger: Logger;
   /** A live card drawn fresh from the database, or null when what it shows no longer exists. */
   renderCard(card: LiveCard): Promise<object | null>;
+  /**
+   * Several live cards drawn at once (answers in the same order), for the rows of one claim: a few queries for the
+   * lot instead of a few per card. Without it each card is drawn by renderCard.
+   */
+  renderCards?(cards: readonly LiveCard[]): Promise<(object | null)[]>;
   /** called after a live card was created or replied, in the transaction recording it, so later changes can patch it */
   onCardSent?(trx: DbOrTrx, messageId: string, card: LiveCard, chatId: string | null): Promise<void>;
   /** called once a new message (create/reply) is recorded as sent, outside any transaction (e.g. to buzz it) */
@@ -42,8 +49,14 @@ export interface OutboxSenderOptions {
   retryBaseMs?: number;
   /** Longest retry delay; default 60 s. */
   retryMaxMs?: number;
-  /** Rows claimed per drain (at most one per chat); default 50. */
+  /** Rows claimed at a time (at most one per chat); default 50. */
   batchSize?: number;
+  /**
+   * Rows claimed and not yet settled, at most (default twice batchSize). The sender claims and draws the next rows
+   * while earlier ones wait for the rate limiter, so the limits, not the database, set the pace; the cap bounds how
+   * long a drawn card may wait before it goes out.
+   */
+  maxInFlight?: number;
   /** How long a claim keeps other instances off a row; default 60 s. */
   lockMs?: number;
   /** Only this process can use the database (the embedded one, behind its lock file): a claim left by a process that
@@ -183,7 +196,9 @@ function parseContent(raw: unknown): OutboxContent {
     if (c.kind === 'request_card' && (c.requestKind === 'extension' || c.requestKind === 'adjustment') && Number.isInteger(c.requestId)) {
       return { kind: 'request_card', requestKind: c.requestKind, requestId: c.requestId as number };
     }
-    if (c.kind === 'reminder_card' && Number.isInteger(c.cardId)) return { kind: 'reminder_card', cardId: c.cardId as number };
+    if (c.kind === 'reminder_card' && Number.isInteger(c.cardId)) {
+      return typeof c.urgent === 'boolean' ? { kind: 'reminder_card', cardId: c.cardId as number, urgent: c.urgent } : { kind: 'reminder_card', cardId: c.cardId as number };
+    }
     if (c.kind === 'case_card' && Number.isInteger(c.caseId)) {
       return typeof c.notice === 'string'
         ? { kind: 'case_card', caseId: c.caseId as number, notice: c.notice }
@@ -210,6 +225,14 @@ interface Sent {
   chatId: string | null;
 }
 
+/** A claimed row made ready to send: body null means a live card whose subject is gone; undefined, a file (uploaded at send). */
+interface Prepared {
+  superseded: Pick<OutboxRow, 'id' | 'content' | 'msg_type'>[];
+  content: OutboxContent;
+  msgType: string;
+  body: string | null | undefined;
+}
+
 interface LarkAnswer {
   code?: number;
   msg?: string;
@@ -222,6 +245,7 @@ export class OutboxSender {
   readonly #client: lark.Client;
   readonly #log: Logger;
   readonly #renderCard: OutboxSenderOptions['renderCard'];
+  readonly #renderCards: OutboxSenderOptions['renderCards'];
   readonly #onCardSent: OutboxSenderOptions['onCardSent'];
   readonly #onDelivered: OutboxSenderOptions['onDelivered'];
   readonly #clearTokenCache: OutboxSenderOptions['clearTokenCache'];
@@ -231,6 +255,7 @@ export class OutboxSender {
   readonly #retryBaseMs: number;
   readonly #retryMaxMs: number;
   readonly #batchSize: number;
+  readonly #maxInFlight: number;
   readonly #lockMs: number;
   readonly #soleUser: boolean;
   readonly #sendTimeoutMs: number;
@@ -240,8 +265,11 @@ export class OutboxSender {
   readonly #onSendFailure: (verdict: SendVerdict['kind']) => void;
 
   #running = false;
+  #stopping = false;
   #loop: Promise<void> | null = null;
   #kicked = false;
+  /** Rows claimed by this sender and not yet settled (sent, failed or put back). */
+  #claimedRows = 0;
   #wake: (() => void) | null = null;
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -250,6 +278,7 @@ export class OutboxSender {
     this.#client = opts.client;
     this.#log = opts.logger;
     this.#renderCard = opts.renderCard;
+    this.#renderCards = opts.renderCards;
     this.#onCardSent = opts.onCardSent;
     this.#onDelivered = opts.onDelivered;
     this.#clearTokenCache = opts.clearTokenCache;
@@ -259,6 +288,7 @@ export class OutboxSender {
     this.#retryBaseMs = opts.retryBaseMs ?? 1000;
     this.#retryMaxMs = opts.retryMaxMs ?? 60_000;
     this.#batchSize = opts.batchSize ?? 50;
+    this.#maxInFlight = opts.maxInFlight ?? 2 * this.#batchSize;
     this.#lockMs = opts.lockMs ?? 60_000;
     this.#soleUser = opts.soleUser ?? false;
     this.#sendTimeoutMs = opts.sendTimeoutMs ?? 20_000;
@@ -268,14 +298,17 @@ export class OutboxSender {
     this.#limiter = new RateLimiter({
       perKeyPerWindow: opts.perChatPerSecond ?? 5,
       overallPerWindow: opts.perAppPerSecond ?? 50,
+      paceOverall: true,
     });
     if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${this.#batchSize}`);
+    if (!Number.isInteger(this.#maxInFlight) || this.#maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${this.#maxInFlight}`);
   }
 
   /** Starts draining in the background: now, then every pollIntervalMs or sooner after kick(). */
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#stopping = false;
     this.#loop = this.#run();
   }
 
@@ -293,6 +326,8 @@ export class OutboxSender {
   /** Stops the loop and resolves once every send under way has been recorded. */
   async stop(): Promise<void> {
     this.#running = false;
+    // Rows still waiting for the rate limiter are put back rather than sent; sends under way are finished.
+    this.#stopping = true;
     this.#wake?.();
     await this.#loop;
     this.#loop = null;
@@ -304,7 +339,13 @@ export class OutboxSender {
    * Failed sends are recorded, not thrown; only a failing claim query (database down) rejects.
    */
   async drainOnce(): Promise<number> {
-    return (await this.#track(this.#drain())).sent;
+    return this.#track(
+      (async () => {
+        const rows = await this.#claim(this.#batchSize);
+        const sent = await this.#dispatch(rows);
+        return sent;
+      })(),
+    );
   }
 
   async #track<T>(p: Promise<T>): Promise<T> {
@@ -321,21 +362,37 @@ export class OutboxSender {
     if (this.#soleUser) {
       await this.#track(releaseOutboxClaims(this.#db)).catch((err: unknown) => this.#log.warn({ err }, 'outbox: could not release the claims of an earlier run'));
     }
+    // Claimed as many as asked last time: more rows are waiting, so claim again as soon as there is room for a fair
+    // batch of them. Otherwise the outbox was drained: claim again when a row settles (its chat's next row may now be
+    // due), when new rows are committed (kick), or after the poll interval (retries coming due).
+    let backlog = false;
+    const lowWater = Math.max(1, Math.min(this.#batchSize, Math.ceil(this.#maxInFlight / 4)));
     while (this.#running) {
       this.#kicked = false;
-      let claimed = 0;
-      try {
-        claimed = (await this.#track(this.#drain())).claimed;
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        this.#log.error({ err, failures }, 'outbox: drain failed');
+      const room = this.#maxInFlight - this.#claimedRows;
+      if (room > 0 && (!backlog || room >= lowWater || this.#claimedRows === 0)) {
+        const want = Math.min(room, this.#batchSize);
+        try {
+          const rows = await this.#track(this.#claim(want));
+          failures = 0;
+          backlog = rows.length === want;
+          if (rows.length > 0) {
+            this.#track(this.#dispatch(rows)).catch((err: unknown) => this.#log.error({ err }, 'outbox: sending claimed rows failed'));
+          }
+        } catch (err) {
+          failures += 1;
+          this.#log.error({ err, failures }, 'outbox: drain failed');
+        }
+        if (!this.#running) break;
+        if (failures > 0) {
+          await this.#sleep(Math.min(this.#pollIntervalMs * 2 ** failures, 30_000));
+          continue;
+        }
+        if (backlog && this.#maxInFlight - this.#claimedRows >= lowWater) continue;
       }
-      if (!this.#running) break;
-      // Rows were there, so the next ones of those chats may be due now.
-      if (claimed > 0 && failures === 0) continue;
       if (this.#kicked) continue;
-      await this.#sleep(failures > 0 ? Math.min(this.#pollIntervalMs * 2 ** failures, 30_000) : this.#pollIntervalMs);
+      // Woken by a settled row, a kick, stop(), or the poll interval.
+      await this.#sleep(this.#pollIntervalMs);
     }
   }
 
@@ -351,29 +408,102 @@ export class OutboxSender {
     });
   }
 
-  async #drain(): Promise<{ claimed: number; sent: number }> {
-    const rows = await this.#claim();
-    if (rows.length === 0) return { claimed: 0, sent: 0 };
-    // One row per chat, so running them all at once never reorders a chat.
-    const sent = await Promise.all(rows.map((row) => this.#deliver(row)));
-    return { claimed: rows.length, sent: sent.reduce((a, b) => a + b, 0) };
+  /** Draws the claimed rows' live cards together, then sends each; resolves with how many rows became sent. */
+  async #dispatch(rows: OutboxRow[]): Promise<number> {
+    this.#claimedRows += rows.length;
+    let prepared: Map<OutboxRow['id'], Prepared | { error: unknown }>;
+    try {
+      prepared = await this.#prepare(rows);
+    } catch (err) {
+      prepared = new Map(rows.map((r) => [r.id, { error: err }]));
+    }
+    // One row per chat, so sending them side by side never reorders a chat.
+    const sent = await Promise.all(
+      rows.map(async (row) => {
+        try {
+          return await this.#deliver(row, prepared.get(row.id) ?? { error: new Error('row not prepared') });
+        } finally {
+          this.#claimedRows -= 1;
+          // Room for another row, and this chat's next row may be due now.
+          this.kick();
+        }
+      }),
+    );
+    return sent.reduce((a, b) => a + b, 0);
   }
 
-  async #claim(): Promise<OutboxRow[]> {
-    // A row is claimable when it is due, unlocked and no older row of its chat is still pending. SKIP LOCKED lets
-    // instances claim side by side; the head-of-chat rule keeps a second instance off a chat whose head is taken,
-    // because in its snapshot the taken row is still pending and older.
+  /**
+   * What each claimed row will send: its newest content (a patch stands for the newer patches of its message) and,
+   * for all but files, the body; live cards are drawn in one go. A row whose preparation failed carries the error.
+   */
+  async #prepare(rows: readonly OutboxRow[]): Promise<Map<OutboxRow['id'], Prepared | { error: unknown }>> {
+    const out = new Map<OutboxRow['id'], Prepared | { error: unknown }>();
+    const live: { row: OutboxRow; card: LiveCard; superseded: Prepared['superseded'] }[] = [];
+    for (const row of rows) {
+      try {
+        const superseded = row.op === 'patch' ? await this.#newerPatches(row) : [];
+        const newest = superseded.at(-1) ?? row;
+        const content = parseContent(newest.content);
+        const base = { superseded, content, msgType: newest.msg_type };
+        if (content.kind === 'file') out.set(row.id, { ...base, body: undefined });
+        else if (content.kind === 'case_card' || content.kind === 'request_card' || content.kind === 'reminder_card') live.push({ row, card: content, superseded });
+        else out.set(row.id, { ...base, body: this.#staticBody(content) });
+      } catch (err) {
+        out.set(row.id, { error: err });
+      }
+    }
+    if (live.length > 0) {
+      const cards = live.map((l) => l.card);
+      let drawn: (object | null)[] | { error: unknown };
+      try {
+        drawn = this.#renderCards ? await this.#renderCards(cards) : await Promise.all(cards.map((c) => this.#renderCard(c)));
+        if (drawn.length !== cards.length) throw new Error(`renderCards answered ${drawn.length} cards for ${cards.length}`);
+      } catch (err) {
+        drawn = { error: err };
+      }
+      live.forEach((l, i) => {
+        if (!Array.isArray(drawn)) {
+          out.set(l.row.id, drawn);
+          return;
+        }
+        const card = drawn[i] ?? null;
+        const newest = l.superseded.at(-1) ?? l.row;
+        out.set(l.row.id, { superseded: l.superseded, content: l.card, msgType: newest.msg_type, body: card === null ? null : JSON.stringify(card) });
+      });
+    }
+    return out;
+  }
+
+  async #claim(limit: number): Promise<OutboxRow[]> {
+    // A row is claimable when it is due, unlocked and no older row of its chat is still pending (it is its chat's
+    // head). SKIP LOCKED lets instances claim side by side; the head-of-chat rule keeps a second instance off a chat
+    // whose head is taken, because in its snapshot the taken row is still pending and older.
+    //
+    // Two steps, each linear whatever the planner believes: the heads are found in one pass over the pending rows,
+    // then the first of them are locked by id. (As one query with a per-row "no older pending row" test, the planner
+    // chose a nested loop when its statistics were stale, e.g. right after a morning's job queued a thousand rows,
+    // and each claim took most of a second.) A head taken by another instance between the two steps is skipped by
+    // the lock or by the second step's own test, read again on the row as it is then.
+    const heads = await sql<{ id: OutboxRow['id'] }>`
+      select id from (
+        select distinct on (chat_key) id, next_attempt_at, locked_until from outbox
+        where status = 'pending'
+        order by chat_key, id
+      ) head
+      where next_attempt_at <= now()
+        and (locked_until is null or locked_until < now())
+      order by id
+      limit ${2 * limit}`.execute(this.#db);
+    if (heads.rows.length === 0) return [];
     const { rows } = await sql<OutboxRow>`
       with picked as (
         select o.id from outbox o
-        where o.status = 'pending'
+        where o.id in (${sql.join(heads.rows.map((h) => h.id))})
+          and o.status = 'pending'
           and o.next_attempt_at <= now()
           and (o.locked_until is null or o.locked_until < now())
-          and not exists (
-            select 1 from outbox e where e.chat_key = o.chat_key and e.status = 'pending' and e.id < o.id
-          )
         order by o.id
-        limit ${this.#batchSize}
+        limit ${limit}
         for update of o skip locked
       )
       update outbox
@@ -386,21 +516,30 @@ export class OutboxSender {
   }
 
   /** Sends one claimed row (and the patches it supersedes); returns how many rows it marked sent. */
-  async #deliver(row: OutboxRow): Promise<number> {
+  async #deliver(row: OutboxRow, prepared: Prepared | { error: unknown }): Promise<number> {
     const ctx = { outboxId: String(row.id), op: row.op, chatKey: row.chat_key, attempt: row.attempts };
-    let superseded: Pick<OutboxRow, 'id' | 'content' | 'msg_type'>[] = [];
+    const superseded = 'error' in prepared ? [] : prepared.superseded;
     let sent: Sent | null = null;
     try {
-      superseded = row.op === 'patch' ? await this.#newerPatches(row) : [];
-      const newest = superseded.at(-1) ?? row;
-      const content = parseContent(newest.content);
-      const body = content.kind === 'file' ? await this.#fileBody(row, ctx) : await this.#body(content);
-      if (body === null) {
+      if ('error' in prepared) throw prepared.error;
+      const { content } = prepared;
+      if (prepared.body === null) {
         await this.#markSent(row, superseded, { messageId: null, chatId: null }, content);
         this.#log.info({ ...ctx, card: content }, 'outbox: what the card showed is gone, card skipped');
         return 1 + superseded.length;
       }
-      sent = await this.#sendRenewingToken(row, newest.msg_type, body, ctx);
+      if (this.#stopping) {
+        await this.#putBack(row);
+        return 0;
+      }
+      const body = content.kind === 'file' ? await this.#fileBody(row, ctx) : prepared.body;
+      if (body === undefined) throw new Error('no body prepared');
+      const result = await this.#sendRenewingToken(row, prepared.msgType, body, ctx);
+      if (result === null) {
+        await this.#putBack(row);
+        return 0;
+      }
+      sent = result;
       const firstRecord = await this.#markSent(row, superseded, sent, content);
       this.#log.debug({ ...ctx, messageId: sent.messageId, coalesced: superseded.length }, 'outbox: sent');
       if (firstRecord && row.op !== 'patch' && sent.messageId && this.#onDelivered) {
@@ -412,6 +551,17 @@ export class OutboxSender {
       await this.#fail(row, superseded, err, sent, ctx);
       return 0;
     }
+  }
+
+  /** A claimed row not sent because the sender is stopping: free for the next claim, the attempt not counted. */
+  async #putBack(row: OutboxRow): Promise<void> {
+    await this.#db
+      .updateTable('outbox')
+      .set({ locked_until: null, attempts: sql<number>`greatest(attempts - 1, 0)` })
+      .where('id', '=', row.id)
+      .where('status', '=', 'pending')
+      .execute()
+      .catch((err: unknown) => this.#log.warn({ outboxId: String(row.id), err: String(err) }, 'outbox: could not put a row back; its claim runs out'));
   }
 
   /** Newer pending patches of the same message: the card is rendered fresh, so one patch with the newest content does. */
@@ -471,8 +621,8 @@ export class OutboxSender {
     }
   }
 
-  /** The `content` string Lark wants, or null when the case of a case card is gone. */
-  async #body(content: Exclude<OutboxContent, { kind: 'file' }>): Promise<string | null> {
+  /** The `content` string Lark wants for a message that is not drawn from the database. */
+  #staticBody(content: Extract<OutboxContent, { kind: 'text' } | { kind: 'card' }>): string {
     switch (content.kind) {
       case 'text':
         // Lark reads <at user_id="…"> in a text message as a mention (even @all); Banli never mentions anyone by
@@ -480,20 +630,16 @@ export class OutboxSender {
         return JSON.stringify({ text: content.text.replace(/<(\/?at\b)/gi, '＜$1') });
       case 'card':
         return JSON.stringify(content.card);
-      case 'case_card':
-      case 'request_card':
-      case 'reminder_card': {
-        const card = await this.#renderCard(content);
-        return card === null ? null : JSON.stringify(card);
-      }
     }
   }
 
-  async #sendRenewingToken(row: OutboxRow, msgType: string, body: string, ctx: object): Promise<Sent> {
+  /** Sends under the rate limit, renewing the token once if Lark asks; null when the sender stopped while it waited. */
+  async #sendRenewingToken(row: OutboxRow, msgType: string, body: string, ctx: object): Promise<Sent | null> {
     let renewed = false;
     for (;;) {
       try {
-        const done = await this.#limiter.take(row.chat_key);
+        const done = await this.#limiter.take(row.chat_key, () => this.#stopping);
+        if (done === null) return null;
         try {
           return await this.#send(row, msgType, body);
         } finally {

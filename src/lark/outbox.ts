@@ -16,7 +16,7 @@ export type LiveCard =
   | { kind: 'case_card'; caseId: number; notice?: string }
   | { kind: 'request_card'; requestKind: 'extension' | 'adjustment'; requestId: number }
   /** A reminder digest or 督办 card: drawn when sent (reminders no longer needed are left off) and redrawn as its cases move on. */
-  | { kind: 'reminder_card'; cardId: number };
+  | { kind: 'reminder_card'; cardId: number; /** a 督办 card to be buzzed once delivered (absent in rows queued before this was carried) */ urgent?: boolean };
 
 export type Target =
   | { chatId: string }

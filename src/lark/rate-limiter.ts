@@ -11,6 +11,12 @@ export interface RateLimiterOptions {
   /** Sends across all keys per window. */
   overallPerWindow: number;
   windowMs?: number;
+  /**
+   * Also spread sends over the window: at most one start per windowMs / overallPerWindow. Without it a full window's
+   * worth leaves at once, and the window after it waits for the slowest answer of that burst; spread out, each
+   * send's answer comes back before the next needs its slot, and the limit is kept up with almost nothing lost.
+   */
+  paceOverall?: boolean;
   /** Milliseconds on a clock that never steps back; defaults to performance.now(). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -44,6 +50,11 @@ export class RateLimiter {
   #all: Slot[] = [];
   readonly #keyPausedUntil = new Map<string, number>();
   #allPausedUntil = -Infinity;
+  /** Least time between two starts, when pacing; 0 otherwise. */
+  readonly #gapMs: number;
+  /** When pacing, the earliest the next send may start: one gap after the last one's planned start, so a timer that
+   *  fired late does not push every later send back. */
+  #nextStart = -Infinity;
 
   constructor(opts: RateLimiterOptions) {
     this.#perKey = positiveInteger('perKeyPerWindow', opts.perKeyPerWindow);
@@ -52,6 +63,7 @@ export class RateLimiter {
     if (!Number.isFinite(windowMs) || windowMs <= 0) throw new RangeError(`windowMs must be a positive number, got ${windowMs}`);
     this.#windowMs = windowMs;
     this.#recheckMs = Math.max(1, windowMs / 20);
+    this.#gapMs = opts.paceOverall ? windowMs / this.#overall : 0;
     this.#now = opts.now ?? (() => performance.now());
     this.#sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -72,6 +84,7 @@ export class RateLimiter {
       (this.#keyPausedUntil.get(key) ?? -Infinity) - now,
       this.#waitFor(mine, this.#perKey, now),
       this.#waitFor(this.#all, this.#overall, now),
+      this.#nextStart - now,
     );
     if (waitMs > 0) {
       if (mine.length > 0) this.#byKey.set(key, mine);
@@ -79,6 +92,7 @@ export class RateLimiter {
       return { ok: false, waitMs };
     }
     this.#keyPausedUntil.delete(key);
+    if (this.#gapMs > 0) this.#nextStart = Math.max(this.#nextStart, now - this.#gapMs) + this.#gapMs;
     const slot: Slot = { at: now, open: true };
     mine.push(slot);
     this.#byKey.set(key, mine);
@@ -94,9 +108,15 @@ export class RateLimiter {
     };
   }
 
-  /** Resolves with the done() of a slot for `key` once one is taken, waiting as long as it needs to. */
-  async take(key: string): Promise<() => void> {
+  /**
+   * Resolves with the done() of a slot for `key` once one is taken, waiting as long as it needs to; with `abandoned`,
+   * resolves with null instead once that says the wait is no longer wanted (checked whenever it wakes).
+   */
+  take(key: string): Promise<() => void>;
+  take(key: string, abandoned: () => boolean): Promise<(() => void) | null>;
+  async take(key: string, abandoned?: () => boolean): Promise<(() => void) | null> {
     for (;;) {
+      if (abandoned?.()) return null;
       const t = this.tryTake(key);
       if (t.ok) return t.done;
       await this.#sleep(t.waitMs);

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { buildDigestCard, buildSupervisionCard, splitDigest, type DigestItemView } from '../../cards/reminders.ts';
 import type { Card } from '../../cards/components.ts';
@@ -21,8 +22,9 @@ import {
   finishJobRun,
   insertReminderCard,
   loadMutes,
-  loadReminderCard,
+  loadReminderCards,
   loadReminderCases,
+  markRemindersDropped,
   loadReminderPeople,
   recordRemindersSent,
   reminderUuid,
@@ -193,7 +195,7 @@ export async function runReminderJob(deps: ReminderDeps, date: IsoDate, opts: Ru
     for (const card of cards) {
       const recipient = recipientKey(card.recipient);
       const cardId = await insertReminderCard(trx, { runDate: date, kind: card.kind, recipient, part: card.part, parts: card.parts, caseId: card.caseId, urgent: card.urgent });
-      const outboxId = await enqueueReminderCard(trx, cardId, reminderUuid(date, card.kind, recipient, card.part, card.caseId), recipient);
+      const outboxId = await enqueueReminderCard(trx, cardId, reminderUuid(date, card.kind, recipient, card.part, card.caseId), recipient, card.urgent);
       await recordRemindersSent(
         trx,
         date,
@@ -210,6 +212,11 @@ export async function runReminderJob(deps: ReminderDeps, date: IsoDate, opts: Ru
     deps.logger.info({ date }, 'reminders: the run of this day is already in the ledger; nothing sent');
     return empty('already_ran');
   }
+  if (summary.cards > 0) {
+    // The run just queued its cards in one go: let the planner see them before the sender starts claiming and drawing
+    // them (the embedded database has no autovacuum to do it, and PostgreSQL's comes a minute later at best).
+    await sql`analyze outbox, reminder_cards, reminders_sent`.execute(deps.db).catch((err: unknown) => deps.logger.warn({ err: String(err) }, 'reminders: could not refresh the planner statistics'));
+  }
   for (const u of summary.undeliverable) {
     deps.logger.warn({ date, caseNo: u.caseNo, rule: u.rule, reason: u.reason }, 'reminders: nobody can be reminded of this case');
   }
@@ -222,59 +229,88 @@ export async function runReminderJob(deps: ReminderDeps, date: IsoDate, opts: Ru
  * are dropped (and marked so in the ledger), and a card left with nothing is not sent at all (null). Once sent,
  * a redraw shows what became of each listed case.
  */
-export async function renderReminderCard(deps: Pick<ReminderDeps, 'timeZone' | 'clocks' | 'today'> & { db: DbOrTrx }, cardId: number): Promise<Card | null> {
+export async function renderReminderCard(deps: RenderDeps, cardId: number): Promise<Card | null> {
+  return (await renderReminderCards(deps, [cardId])).get(cardId) ?? null;
+}
+
+type RenderDeps = Pick<ReminderDeps, 'timeZone' | 'clocks' | 'today'> & { db: DbOrTrx };
+
+/**
+ * Draws several reminder cards at once, as renderReminderCard draws one, in a fixed number of queries whatever their
+ * number (the sender draws the cards it is about to send together, so the database does not set the pace of a
+ * morning's delivery). Cards that do not exist, or that are left with nothing to show, map to null.
+ */
+export async function renderReminderCards(deps: RenderDeps, cardIds: readonly number[]): Promise<Map<number, Card | null>> {
   const { db } = deps;
-  const card = await loadReminderCard(db, cardId);
-  if (!card) return null;
-  const dropped = new Set(
-    (await db.selectFrom('reminders_sent').select(['case_id', 'rule']).where('card_id', '=', cardId).where('dropped_at', 'is not', null).execute()).map((r) => `${r.case_id}:${r.rule}`),
-  );
-  const caseIds = [...new Set([...card.reminders.map((r) => r.caseId), ...(card.caseId ? [card.caseId] : [])])];
-  const cases = new Map((await loadReminderCases(db, { timeZone: deps.timeZone, ids: caseIds })).map((c) => [c.id, c]));
-  const person = card.recipient.startsWith('user:') ? card.recipient.slice(5) : null;
-  const mutes = await loadMutes(db, person ? [person] : []);
-  const recipient: Recipient = person ? { kind: 'person', openId: person } : { kind: 'chat', chatId: card.recipient.slice(5) };
-  const today = deps.today() > card.runDate ? deps.today() : card.runDate;
-  const firstSend = card.messageId === null;
+  const out = new Map<number, Card | null>();
+  const records = await loadReminderCards(db, cardIds);
+  if (records.size === 0) return new Map(cardIds.map((id) => [id, null]));
+  const caseIds = new Set<number>();
+  const persons = new Set<string>();
+  for (const card of records.values()) {
+    for (const r of card.reminders) caseIds.add(r.caseId);
+    if (card.caseId) caseIds.add(card.caseId);
+    if (card.recipient.startsWith('user:')) persons.add(card.recipient.slice(5));
+  }
+  const [caseRows, mutes] = await Promise.all([loadReminderCases(db, { timeZone: deps.timeZone, ids: [...caseIds] }), loadMutes(db, [...persons])]);
+  const cases = new Map(caseRows.map((c) => [c.id, c]));
+  const today0 = deps.today();
+  const newlyDropped: string[] = [];
 
-  const live = card.reminders.filter((r) => !dropped.has(`${r.caseId}:${r.rule}`));
-  const needed = live.map((r) => ({ r, c: cases.get(r.caseId) ?? null, needed: stillNeeded({ rule: r.rule, recipient }, cases.get(r.caseId) ?? null, mutes, today) }));
-  if (firstSend) {
-    const stale = needed.filter((n) => !n.needed);
-    if (stale.length > 0) {
-      for (const s of stale) {
-        await db.updateTable('reminders_sent').set({ dropped_at: new Date() }).where('card_id', '=', cardId).where('case_id', '=', s.r.caseId).where('rule', '=', s.r.rule).where('dropped_at', 'is', null).execute();
-      }
+  for (const cardId of cardIds) {
+    const card = records.get(cardId);
+    if (!card) {
+      out.set(cardId, null);
+      continue;
     }
-  }
-  const shown = firstSend ? needed.filter((n) => n.needed) : needed;
-  if (shown.length === 0) return null;
+    const person = card.recipient.startsWith('user:') ? card.recipient.slice(5) : null;
+    const recipient: Recipient = person ? { kind: 'person', openId: person } : { kind: 'chat', chatId: card.recipient.slice(5) };
+    const today = today0 > card.runDate ? today0 : card.runDate;
+    const firstSend = card.messageId === null;
 
-  if (card.kind === 'supervision') {
-    const n = shown[0]!;
-    const c = n.c;
-    if (!c) return null;
-    return buildSupervisionCard({
-      cardId,
-      date: card.runDate,
-      caseId: c.id,
-      caseNo: c.caseNo,
-      title: c.title,
-      kindLabel: c.kind,
-      proposer: c.proposer,
-      replyDueDate: c.replyDueDate,
-      workdaysOverdue: -(n.r.workdaysLeft ?? -1),
-      handlerName: c.handlerName,
-      unit: c.unit,
-      done: n.needed ? null : (doneLabel(n.r.rule, c) ?? '已处理'),
+    const live = card.reminders.filter((r) => !r.dropped);
+    const needed = live.map((r) => ({ r, c: cases.get(r.caseId) ?? null, needed: stillNeeded({ rule: r.rule, recipient }, cases.get(r.caseId) ?? null, mutes, today) }));
+    if (firstSend) for (const n of needed) if (!n.needed) newlyDropped.push(n.r.id);
+    const shown = firstSend ? needed.filter((n) => n.needed) : needed;
+    if (shown.length === 0) {
+      out.set(cardId, null);
+      continue;
+    }
+
+    if (card.kind === 'supervision') {
+      const n = shown[0]!;
+      const c = n.c;
+      out.set(
+        cardId,
+        c
+          ? buildSupervisionCard({
+              cardId,
+              date: card.runDate,
+              caseId: c.id,
+              caseNo: c.caseNo,
+              title: c.title,
+              kindLabel: c.kind,
+              proposer: c.proposer,
+              replyDueDate: c.replyDueDate,
+              workdaysOverdue: -(n.r.workdaysLeft ?? -1),
+              handlerName: c.handlerName,
+              unit: c.unit,
+              done: n.needed ? null : (doneLabel(n.r.rule, c) ?? '已处理'),
+            })
+          : null,
+      );
+      continue;
+    }
+    const items = shown.flatMap((n) => {
+      if (!n.c) return [];
+      const left = n.r.workdaysLeft === null ? null : deps.clocks.workdaysLeft(card.runDate, n.c.replyDueDate);
+      return [itemView(n.c, n.r.rule, left, n.needed ? null : (doneLabel(n.r.rule, n.c) ?? '已处理'))];
     });
+    out.set(cardId, buildDigestCard({ cardId, date: card.runDate, audience: person ? 'person' : 'chat', part: card.part, parts: card.parts, items }));
   }
-  const items = shown.flatMap((n) => {
-    if (!n.c) return [];
-    const left = n.r.workdaysLeft === null ? null : deps.clocks.workdaysLeft(card.runDate, n.c.replyDueDate);
-    return [itemView(n.c, n.r.rule, left, n.needed ? null : (doneLabel(n.r.rule, n.c) ?? '已处理'))];
-  });
-  return buildDigestCard({ cardId, date: card.runDate, audience: person ? 'person' : 'chat', part: card.part, parts: card.parts, items });
+  // Reminders no longer needed when their card first goes out are marked dropped in the ledger, all in one statement.
+  await markRemindersDropped(db, newlyDropped);
+  return out;
 }
 
 /** The rules and their wording, for the dry run's printout. */

@@ -221,7 +221,7 @@ export async function insertReminderCard(trx: DbOrTrx, card: NewReminderCard): P
 }
 
 /** Queues the outbox row of a reminder card with its deterministic uuid; returns the row id. */
-export async function enqueueReminderCard(trx: DbOrTrx, cardId: number, uuid: string, recipient: string): Promise<string> {
+export async function enqueueReminderCard(trx: DbOrTrx, cardId: number, uuid: string, recipient: string, urgent = false): Promise<string> {
   const person = recipient.startsWith('user:');
   const id = recipient.slice(5);
   const row = await trx
@@ -233,7 +233,7 @@ export async function enqueueReminderCard(trx: DbOrTrx, cardId: number, uuid: st
       receive_id_type: person ? 'open_id' : 'chat_id',
       chat_key: person ? recipient : id,
       msg_type: 'interactive',
-      content: JSON.stringify({ kind: 'reminder_card', cardId }),
+      content: JSON.stringify({ kind: 'reminder_card', cardId, urgent }),
       case_id: null,
     })
     .returning('id')
@@ -266,25 +266,52 @@ export interface ReminderCardRecord {
   caseId: number | null;
   urgent: boolean;
   messageId: string | null;
-  reminders: SentReminder[];
+  reminders: CardReminder[];
 }
 
 export async function loadReminderCard(db: DbOrTrx, cardId: number): Promise<ReminderCardRecord | undefined> {
-  const card = await db.selectFrom('reminder_cards').selectAll().where('id', '=', cardId).executeTakeFirst();
-  if (!card) return undefined;
-  const items = await db.selectFrom('reminders_sent').select(['case_id', 'rule', 'recipient', 'workdays_left']).where('card_id', '=', cardId).orderBy('id').execute();
-  return {
-    id: card.id,
-    runDate: card.run_date,
-    kind: card.kind,
-    recipient: card.recipient,
-    part: card.part,
-    parts: card.parts,
-    caseId: card.case_id,
-    urgent: card.urgent,
-    messageId: card.message_id,
-    reminders: items.map((i) => ({ caseId: i.case_id, rule: i.rule as ReminderRule, recipient: i.recipient, workdaysLeft: i.workdays_left })),
-  };
+  return (await loadReminderCards(db, [cardId])).get(cardId);
+}
+
+/** A reminder on a card as the card's redraw needs it: its ledger row, and whether it was dropped before the send. */
+export interface CardReminder extends SentReminder {
+  id: string;
+  dropped: boolean;
+}
+
+/** Several reminder cards with their reminders (in the order they were recorded), in two queries. */
+export async function loadReminderCards(db: DbOrTrx, cardIds: readonly number[]): Promise<Map<number, ReminderCardRecord>> {
+  const out = new Map<number, ReminderCardRecord>();
+  const ids = [...new Set(cardIds)];
+  if (ids.length === 0) return out;
+  const [cards, items] = await Promise.all([
+    db.selectFrom('reminder_cards').selectAll().where('id', 'in', ids).execute(),
+    db.selectFrom('reminders_sent').select(['id', 'card_id', 'case_id', 'rule', 'recipient', 'workdays_left', 'dropped_at']).where('card_id', 'in', ids).orderBy('id').execute(),
+  ]);
+  for (const card of cards) {
+    out.set(card.id, {
+      id: card.id,
+      runDate: card.run_date,
+      kind: card.kind,
+      recipient: card.recipient,
+      part: card.part,
+      parts: card.parts,
+      caseId: card.case_id,
+      urgent: card.urgent,
+      messageId: card.message_id,
+      reminders: [],
+    });
+  }
+  for (const i of items) {
+    out.get(i.card_id)?.reminders.push({ id: String(i.id), caseId: i.case_id, rule: i.rule as ReminderRule, recipient: i.recipient, workdaysLeft: i.workdays_left, dropped: i.dropped_at !== null });
+  }
+  return out;
+}
+
+/** Marks reminders (ledger row ids) as dropped: their case no longer needed them when their card first went out. */
+export async function markRemindersDropped(db: DbOrTrx, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('reminders_sent').set({ dropped_at: new Date() }).where('id', 'in', [...ids]).where('dropped_at', 'is', null).execute();
 }
 
 export async function rememberReminderCardMessage(db: DbOrTrx, cardId: number, messageId: string): Promise<void> {

@@ -264,6 +264,73 @@ describe('pause', () => {
   });
 });
 
+describe('paced', () => {
+  it('spreads an app-wide burst over the window instead of sending it at once', () => {
+    const time = fakeTime();
+    const rl = new RateLimiter({ perKeyPerWindow: 5, overallPerWindow: 4, now: time.now, sleep: time.sleep, paceOverall: true });
+    const go = (key: string) => {
+      const t = rl.tryTake(key);
+      if (t.ok) t.done();
+      return t.ok ? 0 : t.waitMs;
+    };
+    expect(go('oc_a')).toBe(0);
+    // A second send at once is allowed (the schedule starts one gap back when idle), then one per 250 ms.
+    expect(go('oc_b')).toBe(0);
+    expect(go('oc_c')).toBe(250);
+    time.set(250);
+    expect(go('oc_c')).toBe(0);
+    // A send that comes late does not push the schedule back: the next is due at 500 still.
+    time.set(290);
+    expect(go('oc_d')).toBe(210);
+    time.set(500);
+    expect(go('oc_d')).toBe(0);
+    // Four in the window: the fifth waits for the first to leave it, as unpaced.
+    time.set(750);
+    expect(go('oc_e')).toBe(250);
+    time.set(1000);
+    expect(go('oc_e')).toBe(0);
+  });
+
+  it('keeps the sliding-window limit whatever the arrival pattern', async () => {
+    const time = fakeTime();
+    const rl = new RateLimiter({ perKeyPerWindow: 3, overallPerWindow: 5, now: time.now, sleep: time.sleep, paceOverall: true });
+    const sends: { key: string; at: number }[] = [];
+    const keys = Array.from({ length: 23 }, (_, i) => `oc_${'abcd'[i % 4]}`);
+    const all = Promise.all(
+      keys.map(async (key) => {
+        const done = await rl.take(key);
+        sends.push({ key, at: time.now() });
+        done();
+      }),
+    );
+    while (await time.next());
+    await all;
+    expect(sends).toHaveLength(keys.length);
+    for (const { at } of sends) {
+      const inWindow = sends.filter((s) => s.at >= at && s.at < at + 1000);
+      expect(inWindow.length).toBeLessThanOrEqual(5);
+      for (const key of ['oc_a', 'oc_b', 'oc_c', 'oc_d']) expect(inWindow.filter((s) => s.key === key).length).toBeLessThanOrEqual(3);
+    }
+    // Spread out: never three starts within one gap (200 ms); a late start may be followed by one at once.
+    const starts = sends.map((s) => s.at).sort((a, b) => a - b);
+    for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!).toBeGreaterThanOrEqual(200);
+  });
+
+  it('gives up waiting when told the wait is no longer wanted', async () => {
+    const time = fakeTime();
+    const rl = new RateLimiter({ perKeyPerWindow: 1, overallPerWindow: 50, now: time.now, sleep: time.sleep });
+    const first = await rl.take('oc_a');
+    first();
+    let stopped = false;
+    const second = rl.take('oc_a', () => stopped);
+    stopped = true;
+    while (await time.next());
+    expect(await second).toBeNull();
+    // The slot it did not take is still free.
+    expect(rl.tryTake('oc_a').ok).toBe(true);
+  });
+});
+
 describe('bad options', () => {
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses a limit of %s', (bad) => {
     expect(() => new RateLimiter({ perKeyPerWindow: bad, overallPerWindow: 50 })).toThrow(RangeError);
