@@ -180,6 +180,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
     names,
     botOpenId: () => botOpenId,
     kick: () => sender.kick(),
+    remindAt: config.reminders.at,
     files: { download: (messageId, fileKey, maxBytes) => downloadMessageFile(larkClient.client, messageId, fileKey, maxBytes) },
   });
 

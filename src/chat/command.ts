@@ -27,6 +27,8 @@ export interface ChatContext {
   files?: { download(messageId: string, fileKey: string, maxBytes: number): Promise<Buffer> };
   /** New outbox rows were committed. */
   kick(): void;
+  /** The time of the daily reminders (BANLI_REMIND_AT, HH:MM in BANLI_TIMEZONE), for telling people when they come. */
+  remindAt?: string;
 }
 
 /** What the bot answers to a message: text, a finished card, or a live case card. */

@@ -74,7 +74,8 @@ export const remind = defineCommand<RemindCommand>({
 /** What reminders this person gets, what they muted, and what reached them this morning. */
 async function overview(ctx: CommandContext): Promise<string> {
   const me = ctx.actor.openId;
-  const lines = ['每个工作日早上，办理助手会把需要您处理的事项汇总成一张卡片私聊发给您：'];
+  const at = ctx.chat.remindAt ? ` ${ctx.chat.remindAt.replace(/^0(\d)/, '$1')}` : '';
+  const lines = [`每个工作日${at ? at : '早上'}，办理助手会把需要您处理的事项汇总成一张卡片私聊发给您：`];
   lines.push('• 您承办的案件：即将到期、已逾期、尚未面商、会办意见待报送、答复待评价、承诺事项回头看');
   if (isCoordinator(ctx.actor)) lines.push('• 作为协调员：未绑定工作群的处室的待认领案件、答复待评价、待审批的延期和调整申请，以及督办通知');
   if (ctx.actor.roles.has('leader')) lines.push('• 作为分管领导：逾期案件的督办通知');
