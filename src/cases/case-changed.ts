@@ -36,14 +36,22 @@ export interface CaseChange {
    * The card the change was made on, which Lark redraws from the click's answer: no patch is queued for it (the
    * click path queues one itself when its answer was late).
    */
-  answeredCard?: { messageId: string; chatId: string | null };
+  answeredCard?: AnsweredCard;
+}
+
+/** A card a click was made on; a reminder card (a digest, a 督办 card) is not a case card and is not remembered as one. */
+export interface AnsweredCard {
+  messageId: string;
+  chatId: string | null;
+  kind?: 'case_card' | 'reminder_card';
 }
 
 export type CaseChangedListener = (trx: DbOrTrx, change: CaseChange) => Promise<void>;
 
 /** Every live case card shows the case as it now is. */
 const redrawCaseCards: CaseChangedListener = async (trx, change) => {
-  await enqueueCaseCardUpdates(trx, change.caseId, change.answeredCard);
+  const answered = change.answeredCard;
+  await enqueueCaseCardUpdates(trx, change.caseId, answered && answered.kind !== 'reminder_card' ? { messageId: answered.messageId, chatId: answered.chatId } : undefined);
 };
 
 /** The day's digests and 督办 cards that list the case show it done once it is (claimed, replied, rated …). */

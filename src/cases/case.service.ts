@@ -3,7 +3,7 @@ import { decide, type CaseAction, type Outcome } from '../domain/workflow.ts';
 import type { Actor, IsoDate } from '../domain/types.ts';
 import type { Db, Trx } from '../storage/database.ts';
 import { StaleCaseError, writeDecision } from './case.repository.ts';
-import { caseChanged } from './case-changed.ts';
+import { caseChanged, type AnsweredCard } from './case-changed.ts';
 import { afterDecision, type CaseSnapshot } from './case-snapshot.ts';
 import { loadCaseSnapshot } from './case-snapshot.repository.ts';
 
@@ -60,7 +60,7 @@ export interface Acted {
 
 export interface ActOptions {
   /** The card the action was clicked on: Lark redraws it from the click's answer, so no patch is queued for it. */
-  answeredCard?: { messageId: string; chatId: string | null };
+  answeredCard?: AnsweredCard;
 }
 
 /** Decides and, when allowed, applies one action; the caller owns the transaction (see inCaseTransaction). */

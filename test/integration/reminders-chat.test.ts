@@ -33,7 +33,10 @@ describeOnBackends('reminders in chat: 提醒, 跟进 and the digest buttons', (
   });
 
   it('张三 mutes his reminders of one case, then of all, and gets them back', async () => {
-    expect((await ask(h, USERS.zhang, '提醒', { p2p: true })).text).toContain('当前：全部提醒都已开启。');
+    const overview = (await ask(h, USERS.zhang, '提醒', { p2p: true })).text;
+    expect(overview).toContain('当前：全部提醒都已开启。');
+    // The configured time (BANLI_REMIND_AT, 08:50 by default), not a vague "morning".
+    expect(overview).toContain('每个工作日 8:50，');
     expect((await ask(h, USERS.zhang, '提醒 关闭 562', { p2p: true })).text).toBe('已关闭案件 20240562 给您的提醒。发送“提醒 开启 20240562”可恢复。');
     expect((await ask(h, USERS.zhang, '提醒 关闭 20240562', { p2p: true })).text).toBe('案件 20240562 的提醒已经是关闭的。');
     expect((await ask(h, USERS.zhang, '提醒', { p2p: true })).text).toContain('当前：已关闭这些案件的提醒：20240562。');
@@ -103,5 +106,10 @@ describeOnBackends('reminders in chat: 提醒, 跟进 and the digest buttons', (
     const late = await postClick(h, USERS.wang, { messageId: digest.messageId, chatId: GROUP }, claimValue);
     expect(late.toast).toEqual({ type: 'error', content: '该案件已由李四认领。' });
     expect(cardTexts(late.card).join('\n')).toContain('待办提醒');
+    // Lark redrew the clicked digest from the answer: no patch of it is queued besides.
+    await outboxSettled(h, 15_000);
+    expect(h.lark.patches.filter((p) => p.messageId === digest.messageId)).toEqual([]);
+    const queued = await h.service.database.db.selectFrom('outbox').select('id').where('op', '=', 'patch').where('patch_message_id', '=', digest.messageId).execute();
+    expect(queued).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 // chat. 查看 sends the case's card, where the person can reply, rate or follow up.
 
 import { findCaseRow } from '../../cases/case.repository.ts';
-import { actOnCase } from '../../cases/case.service.ts';
+import { act } from '../../cases/case.service.ts';
 import { enqueueMessage } from '../../lark/outbox.ts';
 import { renderReminderCard } from '../../reminders/reminder.job.ts';
 import { defineCardAction, toastError } from './action.ts';
@@ -17,9 +17,14 @@ export const reminderButtons = defineCardAction<'reminder_claim' | 'reminder_sho
       await enqueueMessage(ctx.trx, ctx.click.chatId ? { chatId: ctx.click.chatId } : { openId: ctx.click.operatorOpenId }, { kind: 'case_card', caseId: row.id });
       return { toast: { type: 'info', content: `已发送案件 ${row.case_no} 的卡片，请在卡片上办理。` } };
     }
-    const outcome = await actOnCase(ctx.trx, ctx.service, row.id, { type: 'claim', chatUnit: ctx.chatUnit }, ctx.actor);
+    // The digest clicked on is redrawn from this answer (or patched by the click path if the answer is late), so the
+    // change queues no patch of its own for it.
+    const { outcome } = await act(ctx.trx, ctx.service, row.id, { type: 'claim', chatUnit: ctx.chatUnit }, ctx.actor, {
+      answeredCard: { messageId: ctx.click.messageId, chatId: ctx.click.chatId, kind: 'reminder_card' },
+    });
     const toast = { type: outcome.ok ? ('success' as const) : ('error' as const), content: outcome.message };
     const card = await renderReminderCard({ db: ctx.trx, timeZone: ctx.chat.timeZone, clocks: ctx.chat.clocks, today: () => ctx.today }, value.cardId);
     return card ? { toast, card: { type: 'raw', data: card } } : { toast };
   },
+  lateCard: (value) => (value.action === 'reminder_claim' ? { kind: 'reminder_card', cardId: value.cardId } : null),
 });
