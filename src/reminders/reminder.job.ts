@@ -18,6 +18,7 @@ import {
 import { type IsoDate } from '../domain/types.ts';
 import type { Db, DbOrTrx } from '../storage/database.ts';
 import {
+  clearRedrawMarks,
   enqueueReminderCard,
   finishJobRun,
   insertReminderCard,
@@ -243,6 +244,8 @@ type RenderDeps = Pick<ReminderDeps, 'timeZone' | 'clocks' | 'today'> & { db: Db
 export async function renderReminderCards(deps: RenderDeps, cardIds: readonly number[]): Promise<Map<number, Card | null>> {
   const { db } = deps;
   const out = new Map<number, Card | null>();
+  // Cleared before reading: a change committed from here on marks the card again and has it patched once sent.
+  await clearRedrawMarks(db, cardIds);
   const records = await loadReminderCards(db, cardIds);
   if (records.size === 0) return new Map(cardIds.map((id) => [id, null]));
   const caseIds = new Set<number>();

@@ -146,7 +146,10 @@ export async function loadMutes(db: DbOrTrx, openIds?: readonly string[]): Promi
 /** Mutes (case id, or null for every case) for a person; true when it was not muted already. */
 export async function addMute(db: DbOrTrx, openId: string, caseId: number | null): Promise<boolean> {
   const res = await sql`insert into reminder_mutes (open_id, case_id) values (${openId}, ${caseId}) on conflict do nothing`.execute(db);
-  return Number(res.numAffectedRows ?? 0) > 0;
+  const added = Number(res.numAffectedRows ?? 0) > 0;
+  // A card of theirs already on its way shows the muted case done once it has arrived.
+  if (added) await markUnsentReminderCards(db, { recipient: `user:${openId}` });
+  return added;
 }
 
 /** Removes a mute; `caseId` null lifts the mute of every case and each single-case mute too. Returns how many were lifted. */
@@ -314,8 +317,45 @@ export async function markRemindersDropped(db: DbOrTrx, ids: readonly string[]):
   await db.updateTable('reminders_sent').set({ dropped_at: new Date() }).where('id', 'in', [...ids]).where('dropped_at', 'is', null).execute();
 }
 
+/**
+ * Records the message a reminder card went out as, in the transaction that marks its outbox row sent. When a case it
+ * lists changed after the card was drawn (marked by enqueueReminderCardUpdates or addMute), the card is patched now.
+ */
 export async function rememberReminderCardMessage(db: DbOrTrx, cardId: number, messageId: string): Promise<void> {
-  await db.updateTable('reminder_cards').set({ message_id: messageId }).where('id', '=', cardId).where('message_id', 'is', null).execute();
+  const card = await db
+    .updateTable('reminder_cards')
+    .set({ message_id: messageId })
+    .where('id', '=', cardId)
+    .where('message_id', 'is', null)
+    .returning(['id', 'recipient', 'redraw'])
+    .executeTakeFirst();
+  if (card?.redraw) await enqueueReminderCardPatches(db, [{ id: card.id, message_id: messageId, recipient: card.recipient }], null);
+}
+
+/**
+ * Marks the cards not yet recorded as sent (waiting in the outbox, or on their way to Lark) that list this case, or,
+ * with `recipient`, every such card of that recipient: if one was drawn before the change, it is patched once Lark
+ * has it. Run before looking for sent cards to patch, so a card recorded as sent in between is not missed by both.
+ */
+async function markUnsentReminderCards(db: DbOrTrx, by: { caseId: number } | { recipient: string }): Promise<void> {
+  let q = db.updateTable('reminder_cards').set({ redraw: true }).where('message_id', 'is', null).where('redraw', '=', false);
+  if ('recipient' in by) q = q.where('recipient', '=', by.recipient);
+  else {
+    const caseId = by.caseId;
+    q = q.where('created_at', '>', sql<Date>`now() - interval '14 days'`).where((eb) =>
+      eb.or([
+        eb('reminder_cards.case_id', '=', caseId),
+        eb.exists(eb.selectFrom('reminders_sent').select(sql`1`.as('one')).whereRef('reminders_sent.card_id', '=', 'reminder_cards.id').where('reminders_sent.case_id', '=', caseId)),
+      ]),
+    );
+  }
+  await q.execute();
+}
+
+/** Clears the marks of cards about to be drawn for their first send: the drawing that follows sees every change so far. */
+export async function clearRedrawMarks(db: DbOrTrx, cardIds: readonly number[]): Promise<void> {
+  if (cardIds.length === 0) return;
+  await db.updateTable('reminder_cards').set({ redraw: false }).where('id', 'in', [...cardIds]).where('message_id', 'is', null).where('redraw', '=', true).execute();
 }
 
 /**
@@ -323,6 +363,7 @@ export async function rememberReminderCardMessage(db: DbOrTrx, cardId: number, m
  * except `answeredMessageId`: the card a click was made on, which Lark redraws from the click's answer.
  */
 export async function enqueueReminderCardUpdates(db: DbOrTrx, caseId: number, answeredMessageId?: string): Promise<number> {
+  await markUnsentReminderCards(db, { caseId });
   let query = db
     .selectFrom('reminder_cards')
     .select(['reminder_cards.id', 'reminder_cards.message_id', 'reminder_cards.recipient'])
@@ -337,6 +378,11 @@ export async function enqueueReminderCardUpdates(db: DbOrTrx, caseId: number, an
       ]),
     )
     .execute();
+  await enqueueReminderCardPatches(db, cards, caseId);
+  return cards.length;
+}
+
+async function enqueueReminderCardPatches(db: DbOrTrx, cards: readonly { id: number; message_id: string | null; recipient: string }[], caseId: number | null): Promise<void> {
   for (const c of cards) {
     await db
       .insertInto('outbox')
@@ -353,7 +399,6 @@ export async function enqueueReminderCardUpdates(db: DbOrTrx, caseId: number, an
       })
       .execute();
   }
-  return cards.length;
 }
 
 /** How many reminders of a run date each rule sent (for the summary and the metrics). */

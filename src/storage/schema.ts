@@ -156,6 +156,8 @@ export interface ReminderCardsTable {
   case_id: number | null;
   urgent: ColumnType<boolean, boolean | undefined, boolean>;
   message_id: string | null;
+  /** A case it lists changed while the card was not yet recorded as sent: patch it once it is. */
+  redraw: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Generated<Date>;
 }
 

@@ -148,4 +148,30 @@ describeOnBackends('reminders: each one exactly once', (backend: Backend) => {
     expect(remindersSince(h, mark)).toEqual(['李四 已逾期 20240579', '群 已逾期 20240579', '赵协调 督办 20240579', '钱领导 督办 20240579'].sort());
     expect((await ask(h, USERS.admin, '提醒 开启 全部', { p2p: true })).text).toBe('已恢复给您的全部每日提醒。');
   });
+
+  it('a card already on its way to Lark when its case is replied is patched once it has arrived, showing the case done', async () => {
+    expect((await ask(h, USERS.li, '面商 20240579 电话 2024-06-25')).text).toContain('沟通情况');
+    await outboxSettled(h);
+    const mark = h.lark.sent.length;
+    const requestsFrom = h.lark.requests.length;
+    // Lark takes its time to answer: the cards are drawn and sent, and no message id is known for a while.
+    h.lark.slow(8_000);
+    try {
+      const run = await h.service.remind('2024-10-14');
+      expect(run.byRule.overdue).toBe(2);
+      await until('the cards on their way to Lark', async () => h.lark.requests.slice(requestsFrom).filter((r) => r.path === '/open-apis/im/v1/messages').length >= run.cards);
+      await say(h, USERS.li, '答复 20240579 A 2024-10-08 主动公开');
+      await until('the reply recorded', async () => (await caseRow(h, '20240579')).status === 'replied');
+      // The race this is about: the reply was recorded before Lark answered for any card.
+      expect(h.lark.sent.length).toBe(mark);
+    } finally {
+      h.lark.slow(0);
+    }
+    await until('the cards delivered and redrawn', async () => {
+      await outboxSettled(h, 1_000);
+      const lines = remindersSince(h, mark);
+      return lines.filter((l) => l.includes('✓')).length === 2 ? lines : null;
+    }, 20_000);
+    expect(remindersSince(h, mark)).toEqual(['李四 已逾期 20240579 ✓已答复', '群 已逾期 20240579 ✓已答复', '赵协调 待认领 20240252'].sort());
+  }, 60_000);
 });
