@@ -30,6 +30,14 @@ interface Slot {
   open: boolean;
 }
 
+interface Waiter {
+  key: string;
+  priority: number;
+  seq: number;
+  resolve: (done: (() => void) | null) => void;
+  abandoned?: () => boolean;
+}
+
 /** A slot taken, or how long to wait before asking again. */
 export type Take = { ok: true; done: () => void } | { ok: false; waitMs: number };
 
@@ -55,6 +63,10 @@ export class RateLimiter {
   /** When pacing, the earliest the next send may start: one gap after the last one's planned start, so a timer that
    *  fired late does not push every later send back. */
   #nextStart = -Infinity;
+  /** Waiters of acquire(), by priority then arrival. */
+  #queue: Waiter[] = [];
+  #seq = 0;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(opts: RateLimiterOptions) {
     this.#perKey = positiveInteger('perKeyPerWindow', opts.perKeyPerWindow);
@@ -73,23 +85,21 @@ export class RateLimiter {
    * arrives, which is some time after it left, so the window of a send starts when its answer is back.
    */
   tryTake(key: string): Take {
-    const now = this.#now();
+    return this.#tryTake(key, this.#now()).take;
+  }
+
+  /** tryTake, also saying whether the app as a whole is full (then no key can go). */
+  #tryTake(key: string, now: number): { take: Take; appFull: boolean } {
     const live = (s: Slot) => s.open || s.at > now - this.#windowMs;
     const mine = (this.#byKey.get(key) ?? []).filter(live);
     this.#all = this.#all.filter(live);
 
-    const waitMs = Math.max(
-      0,
-      this.#allPausedUntil - now,
-      (this.#keyPausedUntil.get(key) ?? -Infinity) - now,
-      this.#waitFor(mine, this.#perKey, now),
-      this.#waitFor(this.#all, this.#overall, now),
-      this.#nextStart - now,
-    );
+    const appWait = Math.max(0, this.#allPausedUntil - now, this.#waitFor(this.#all, this.#overall, now), this.#nextStart - now);
+    const waitMs = Math.max(appWait, (this.#keyPausedUntil.get(key) ?? -Infinity) - now, this.#waitFor(mine, this.#perKey, now));
     if (waitMs > 0) {
       if (mine.length > 0) this.#byKey.set(key, mine);
       else this.#byKey.delete(key);
-      return { ok: false, waitMs };
+      return { take: { ok: false, waitMs }, appFull: appWait > 0 };
     }
     this.#keyPausedUntil.delete(key);
     if (this.#gapMs > 0) this.#nextStart = Math.max(this.#nextStart, now - this.#gapMs) + this.#gapMs;
@@ -99,13 +109,80 @@ export class RateLimiter {
     this.#all.push(slot);
     if (this.#byKey.size > SWEEP_ABOVE_KEYS) this.#sweep(now);
     return {
-      ok: true,
-      done: () => {
-        if (!slot.open) return;
-        slot.open = false;
-        slot.at = this.#now();
+      take: {
+        ok: true,
+        done: () => {
+          if (!slot.open) return;
+          slot.open = false;
+          slot.at = this.#now();
+          // A slot's window is known now: a waiter may be able to go sooner than the recheck.
+          if (this.#queue.length > 0) this.#schedule(0);
+        },
       },
+      appFull: false,
     };
+  }
+
+  /**
+   * Waits in line for a slot for `key`: waiters are served by priority (higher first), then in order of arrival, and
+   * one whose key is full does not hold back those behind it. Resolves with done(), or with null once `abandoned`
+   * says the wait is no longer wanted (checked whenever the line moves, and on wake()). Runs on real timers.
+   */
+  acquire(key: string, opts: { priority?: number; abandoned?: () => boolean } = {}): Promise<(() => void) | null> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = { key, priority: opts.priority ?? 0, seq: this.#seq++, resolve, ...(opts.abandoned ? { abandoned: opts.abandoned } : {}) };
+      // Keep the line sorted: after every waiter of the same or a higher priority.
+      let i = this.#queue.length;
+      while (i > 0 && this.#queue[i - 1]!.priority < waiter.priority) i--;
+      this.#queue.splice(i, 0, waiter);
+      this.#serve();
+    });
+  }
+
+  /** Lets the line look again now (e.g. its waiters' `abandoned` may have changed). */
+  wake(): void {
+    if (this.#queue.length > 0) this.#schedule(0);
+  }
+
+  /** How many wait in line (for tests and metrics). */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  #serve(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const now = this.#now();
+    let soonest = Infinity;
+    for (let i = 0; i < this.#queue.length; ) {
+      const w = this.#queue[i]!;
+      if (w.abandoned?.()) {
+        this.#queue.splice(i, 1);
+        w.resolve(null);
+        continue;
+      }
+      const { take, appFull } = this.#tryTake(w.key, now);
+      if (take.ok) {
+        this.#queue.splice(i, 1);
+        w.resolve(take.done);
+        continue;
+      }
+      soonest = Math.min(soonest, take.waitMs);
+      // The app is full: nobody behind can go either.
+      if (appFull) break;
+      i++;
+    }
+    if (this.#queue.length > 0) this.#schedule(Number.isFinite(soonest) ? soonest : this.#recheckMs);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#serve();
+    }, Math.max(0, Math.ceil(ms)));
   }
 
   /**

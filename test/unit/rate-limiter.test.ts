@@ -331,6 +331,53 @@ describe('paced', () => {
   });
 });
 
+describe('acquire(): a line served by priority', () => {
+  it('serves higher priority first, then in order of arrival', async () => {
+    const rl = new RateLimiter({ perKeyPerWindow: 5, overallPerWindow: 2, windowMs: 100 });
+    for (const key of ['oc_x', 'oc_y']) {
+      const t = rl.tryTake(key);
+      if (t.ok) t.done();
+    }
+    const order: string[] = [];
+    const wait = (key: string, priority: number) => rl.acquire(key, { priority }).then((done) => {
+      order.push(key);
+      done?.();
+    });
+    await Promise.all([wait('oc_a', 1), wait('oc_b', 3), wait('oc_c', 1), wait('oc_d', 3)]);
+    expect(order).toEqual(['oc_b', 'oc_d', 'oc_a', 'oc_c']);
+    expect(rl.waiting).toBe(0);
+  });
+
+  it('lets a waiter whose chat is full be passed by one whose chat is free', async () => {
+    const rl = new RateLimiter({ perKeyPerWindow: 1, overallPerWindow: 50, windowMs: 200 });
+    const first = rl.tryTake('oc_a');
+    if (first.ok) first.done();
+    const order: string[] = [];
+    const a = rl.acquire('oc_a', { priority: 9 }).then((done) => {
+      order.push('oc_a');
+      done?.();
+    });
+    const b = rl.acquire('oc_b').then((done) => {
+      order.push('oc_b');
+      done?.();
+    });
+    await Promise.all([a, b]);
+    expect(order).toEqual(['oc_b', 'oc_a']);
+  });
+
+  it('answers null to a waiter no longer wanted, once woken', async () => {
+    const rl = new RateLimiter({ perKeyPerWindow: 1, overallPerWindow: 50, windowMs: 60_000 });
+    const first = rl.tryTake('oc_a');
+    if (first.ok) first.done();
+    let stopped = false;
+    const waiting = rl.acquire('oc_a', { abandoned: () => stopped });
+    stopped = true;
+    rl.wake();
+    expect(await waiting).toBeNull();
+    expect(rl.waiting).toBe(0);
+  });
+});
+
 describe('bad options', () => {
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses a limit of %s', (bad) => {
     expect(() => new RateLimiter({ perKeyPerWindow: bad, overallPerWindow: 50 })).toThrow(RangeError);
