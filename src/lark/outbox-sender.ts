@@ -233,6 +233,12 @@ interface Prepared {
   body: string | null | undefined;
 }
 
+/** A claimed row that could not be made ready (its failure is recorded like a failed send), with the patches it stands for. */
+interface PrepareFailed {
+  error: unknown;
+  superseded: Prepared['superseded'];
+}
+
 interface LarkAnswer {
   code?: number;
   msg?: string;
@@ -415,17 +421,17 @@ export class OutboxSender {
   /** Draws the claimed rows' live cards together, then sends each; resolves with how many rows became sent. */
   async #dispatch(rows: OutboxRow[]): Promise<number> {
     this.#claimedRows += rows.length;
-    let prepared: Map<OutboxRow['id'], Prepared | { error: unknown }>;
+    let prepared: Map<OutboxRow['id'], Prepared | PrepareFailed>;
     try {
       prepared = await this.#prepare(rows);
     } catch (err) {
-      prepared = new Map(rows.map((r) => [r.id, { error: err }]));
+      prepared = new Map(rows.map((r) => [r.id, { error: err, superseded: [] }]));
     }
     // One row per chat, so sending them side by side never reorders a chat.
     const sent = await Promise.all(
       rows.map(async (row) => {
         try {
-          return await this.#deliver(row, prepared.get(row.id) ?? { error: new Error('row not prepared') });
+          return await this.#deliver(row, prepared.get(row.id) ?? { error: new Error('row not prepared'), superseded: [] });
         } finally {
           this.#claimedRows -= 1;
           // Room for another row, and this chat's next row may be due now.
@@ -440,12 +446,13 @@ export class OutboxSender {
    * What each claimed row will send: its newest content (a patch stands for the newer patches of its message) and,
    * for all but files, the body; live cards are drawn in one go. A row whose preparation failed carries the error.
    */
-  async #prepare(rows: readonly OutboxRow[]): Promise<Map<OutboxRow['id'], Prepared | { error: unknown }>> {
-    const out = new Map<OutboxRow['id'], Prepared | { error: unknown }>();
+  async #prepare(rows: readonly OutboxRow[]): Promise<Map<OutboxRow['id'], Prepared | PrepareFailed>> {
+    const out = new Map<OutboxRow['id'], Prepared | PrepareFailed>();
     const live: { row: OutboxRow; card: LiveCard; superseded: Prepared['superseded'] }[] = [];
     for (const row of rows) {
+      let superseded: Prepared['superseded'] = [];
       try {
-        const superseded = row.op === 'patch' ? await this.#newerPatches(row) : [];
+        superseded = row.op === 'patch' ? await this.#newerPatches(row) : [];
         const newest = superseded.at(-1) ?? row;
         const content = parseContent(newest.content);
         const base = { superseded, content, msgType: newest.msg_type };
@@ -453,26 +460,29 @@ export class OutboxSender {
         else if (content.kind === 'case_card' || content.kind === 'request_card' || content.kind === 'reminder_card') live.push({ row, card: content, superseded });
         else out.set(row.id, { ...base, body: this.#staticBody(content) });
       } catch (err) {
-        out.set(row.id, { error: err });
+        out.set(row.id, { error: err, superseded });
       }
     }
     if (live.length > 0) {
       const cards = live.map((l) => l.card);
-      let drawn: (object | null)[] | { error: unknown };
+      let drawn: ({ card: object | null } | { error: unknown })[];
       try {
-        drawn = this.#renderCards ? await this.#renderCards(cards) : await Promise.all(cards.map((c) => this.#renderCard(c)));
-        if (drawn.length !== cards.length) throw new Error(`renderCards answered ${drawn.length} cards for ${cards.length}`);
-      } catch (err) {
-        drawn = { error: err };
+        if (!this.#renderCards) throw new Error('no batch drawing');
+        const all = await this.#renderCards(cards);
+        if (all.length !== cards.length) throw new Error(`renderCards answered ${all.length} cards for ${cards.length}`);
+        drawn = all.map((card) => ({ card }));
+      } catch {
+        // One card that cannot be drawn must not hold back the others: draw them one by one.
+        drawn = await Promise.all(cards.map((c) => this.#renderCard(c).then((card) => ({ card }), (error: unknown) => ({ error }))));
       }
       live.forEach((l, i) => {
-        if (!Array.isArray(drawn)) {
-          out.set(l.row.id, drawn);
+        const d = drawn[i]!;
+        if ('error' in d) {
+          out.set(l.row.id, { error: d.error, superseded: l.superseded });
           return;
         }
-        const card = drawn[i] ?? null;
         const newest = l.superseded.at(-1) ?? l.row;
-        out.set(l.row.id, { superseded: l.superseded, content: l.card, msgType: newest.msg_type, body: card === null ? null : JSON.stringify(card) });
+        out.set(l.row.id, { superseded: l.superseded, content: l.card, msgType: newest.msg_type, body: d.card === null ? null : JSON.stringify(d.card) });
       });
     }
     return out;
@@ -522,9 +532,9 @@ export class OutboxSender {
   }
 
   /** Sends one claimed row (and the patches it supersedes); returns how many rows it marked sent. */
-  async #deliver(row: OutboxRow, prepared: Prepared | { error: unknown }): Promise<number> {
+  async #deliver(row: OutboxRow, prepared: Prepared | PrepareFailed): Promise<number> {
     const ctx = { outboxId: String(row.id), op: row.op, chatKey: row.chat_key, attempt: row.attempts };
-    const superseded = 'error' in prepared ? [] : prepared.superseded;
+    const { superseded } = prepared;
     let sent: Sent | null = null;
     try {
       if ('error' in prepared) throw prepared.error;
