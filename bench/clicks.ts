@@ -8,6 +8,7 @@
 // BENCH_CLICKS (300) and BENCH_CONCURRENCY (50) change the load; BENCH_PROFILE=<dir> writes a CPU profile of the
 // service's thread during the run. Not a test: nothing here passes or fails.
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -95,7 +96,9 @@ async function measure(backend: Backend): Promise<void> {
     const database = backend === 'postgres' ? new URL(config.databaseUrl!).pathname.slice(1) : undefined;
     const cpu0 = process.cpuUsage();
     const pg0 = database ? postgresCpuMs(database) : 0;
+    const w = (globalThis as any).__pgliteWorker; const e0 = w?.performance.eventLoopUtilization(); const m0 = performance.eventLoopUtilization(); // TEMP
     const run = await profiled(`clicks-${backend}`, () => clickFromWorker(input));
+    if (w) console.log('TEMP worker ELU', w.performance.eventLoopUtilization(e0).utilization.toFixed(2), 'main ELU', performance.eventLoopUtilization(m0).utilization.toFixed(2)); // TEMP
     const cpu = process.cpuUsage(cpu0);
     const pgMs = database ? postgresCpuMs(database) - pg0 : 0;
     const answers = run.answers;

@@ -104,7 +104,10 @@ async function openEmbedded(pgdata: string | undefined, thread: 'worker' | 'main
     parsers: { [pgliteTypes.DATE]: (v: string) => v, [pgliteTypes.INT8]: (v: string) => Number(v) },
   });
   return {
-    query: <R>(sql: string, params: unknown[]) => pglite.query<R>(sql, params),
+    query: async <R>(sql: string, params: unknown[], opts: { begin?: boolean } = {}) => {
+      if (opts.begin) await pglite.query('begin');
+      return pglite.query<R>(sql, params);
+    },
     close: () => pglite.close(),
   };
 }

@@ -23,9 +23,18 @@ export class PGlitePool implements PostgresPool {
   async connect(): Promise<PostgresPoolClient> {
     await this.#acquire();
     let released = false;
+    // A transaction's BEGIN goes to the database with its first statement: one trip to the database's thread fewer
+    // for every transaction, which on this one connection every other caller waits for.
+    let beginPending = false;
     const client = {
       query: async <R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> => {
-        const res = await this.pglite.query<R>(sql, parameters as unknown[]);
+        if (sql === 'begin' && !beginPending) {
+          beginPending = true;
+          return { command: 'SELECT' as PostgresQueryResult<R>['command'], rowCount: 0, rows: [] };
+        }
+        const begin = beginPending;
+        beginPending = false;
+        const res = await this.pglite.query<R>(sql, parameters as unknown[], { begin });
         const verb = sql.trimStart().split(/\s+/, 1)[0]?.toUpperCase() ?? '';
         // A `WITH … UPDATE` reports its outer verb as WITH; affectedRows is what Kysely needs for writes.
         const command = (COMMANDS.has(verb) ? verb : res.affectedRows !== undefined && res.rows.length === 0 ? 'UPDATE' : 'SELECT') as PostgresQueryResult<R>['command'];
@@ -34,6 +43,7 @@ export class PGlitePool implements PostgresPool {
       release: () => {
         if (released) return;
         released = true;
+        beginPending = false;
         this.#release();
       },
     };

@@ -11,7 +11,8 @@ interface WorkerInit {
   dataDir: string | undefined;
 }
 
-type WorkerRequest = { id: number; op: 'query'; sql: string; params: unknown[] } | { id: number; op: 'close' };
+/** A query; with `begin`, a BEGIN is run just before it (a transaction's first statement). */
+type WorkerRequest = { id: number; op: 'query'; sql: string; params: unknown[]; begin?: boolean } | { id: number; op: 'close' };
 
 /** What the worker answers: a query's rows, an error with its SQLSTATE fields, or (id 0) whether it opened. */
 type WorkerResponse =
@@ -21,7 +22,8 @@ type WorkerResponse =
   | { id: 0; ok: false; fatal: string };
 
 export interface PGliteLike {
-  query<R>(sql: string, params: unknown[]): Promise<{ rows: R[]; affectedRows?: number | undefined }>;
+  /** Runs a statement; with `begin`, opens a transaction first (in the same trip to the database). */
+  query<R>(sql: string, params: unknown[], opts?: { begin?: boolean }): Promise<{ rows: R[]; affectedRows?: number | undefined }>;
   close(): Promise<void>;
 }
 
@@ -70,8 +72,8 @@ export class PGliteWorkerClient implements PGliteLike {
     return new PGliteWorkerClient(worker);
   }
 
-  async query<R>(sql: string, params: unknown[]): Promise<{ rows: R[]; affectedRows?: number | undefined }> {
-    const res = await this.#call({ op: 'query', sql, params });
+  async query<R>(sql: string, params: unknown[], opts: { begin?: boolean } = {}): Promise<{ rows: R[]; affectedRows?: number | undefined }> {
+    const res = await this.#call({ op: 'query', sql, params, ...(opts.begin ? { begin: true } : {}) });
     if (!res.ok) {
       if (!('error' in res)) throw new Error('the embedded database thread failed');
       const err = new EmbeddedDatabaseError(res.error.message);
@@ -91,7 +93,7 @@ export class PGliteWorkerClient implements PGliteLike {
     }
   }
 
-  #call(req: { op: 'query'; sql: string; params: unknown[] } | { op: 'close' }): Promise<WorkerResponse> {
+  #call(req: { op: 'query'; sql: string; params: unknown[]; begin?: boolean } | { op: 'close' }): Promise<WorkerResponse> {
     if (this.#exited) return Promise.reject(this.#exited);
     const id = this.#next++;
     return new Promise<WorkerResponse>((resolve, reject) => {

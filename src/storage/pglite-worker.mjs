@@ -27,7 +27,12 @@ try {
   });
   const query = preparedQueries(db);
   port.on('message', (req) => {
-    const work = req.op === 'close' ? db.close().then(() => ({ rows: [], affectedRows: undefined })) : query(req.sql, req.params);
+    const work =
+      req.op === 'close'
+        ? db.close().then(() => ({ rows: [], affectedRows: undefined }))
+        : req.begin
+          ? db.query('begin').then(() => query(req.sql, req.params))
+          : query(req.sql, req.params);
     work.then(
       (res) => port.postMessage({ id: req.id, ok: true, rows: res.rows, affectedRows: res.affectedRows }),
       (err) => port.postMessage({ id: req.id, ok: false, error: describe(err) }),
