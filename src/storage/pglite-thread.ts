@@ -16,7 +16,7 @@ type WorkerRequest = { id: number; op: 'query'; sql: string; params: unknown[]; 
 
 /** What the worker answers: a query's rows, an error with its SQLSTATE fields, or (id 0) whether it opened. */
 type WorkerResponse =
-  | { id: number; ok: true; rows: unknown[]; affectedRows: number | undefined }
+  | { id: number; ok: true; rows: unknown[]; affectedRows: number | undefined; json?: string[] | undefined }
   | { id: number; ok: false; error: { message: string; name: string; fields: Record<string, unknown> } }
   | { id: 0; ok: true; ready: true }
   | { id: 0; ok: false; fatal: string };
@@ -81,7 +81,17 @@ export class PGliteWorkerClient implements PGliteLike {
       Object.assign(err, res.error.fields);
       throw err;
     }
-    return 'rows' in res ? { rows: res.rows as R[], affectedRows: res.affectedRows } : { rows: [] };
+    if (!('rows' in res)) return { rows: [] };
+    // json and jsonb columns come as text (cheaper to pass between threads) and are parsed here, as pg parses them.
+    if (res.json) {
+      for (const row of res.rows as Array<Record<string, unknown>>) {
+        for (const name of res.json) {
+          const v = row[name];
+          if (typeof v === 'string') row[name] = JSON.parse(v);
+        }
+      }
+    }
+    return { rows: res.rows as R[], affectedRows: res.affectedRows };
   }
 
   async close(): Promise<void> {
