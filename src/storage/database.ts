@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { lockDataDir } from './lock-file.ts';
 import { createEmbeddedDatabaseApart } from './pglite-create.ts';
 import { usePreparedStatements } from './pg-prepared.ts';
@@ -25,13 +25,15 @@ const DATE_OID = 1082;
 const INT8_OID = 20;
 
 // `date` stays a YYYY-MM-DD string (no timezone shift); counts (bigint) become numbers.
-const pgTypes = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === DATE_OID) return (v: string) => v;
-    if (oid === INT8_OID) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-};
+function pgTypes(driver: typeof pg) {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === DATE_OID) return (v: string) => v;
+      if (oid === INT8_OID) return (v: string) => Number(v);
+      return driver.types.getTypeParser(oid, format as 'text');
+    },
+  };
+}
 
 export interface OpenOptions {
   /** postgres:// URL; unset means the embedded database in dataDir. */
@@ -51,7 +53,9 @@ export interface OpenOptions {
 /** Opens PostgreSQL (url) or the embedded PGlite database (dataDir), with one Kysely dialect for both. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, types: pgTypes });
+    // Loaded only here: the embedded default never needs the PostgreSQL driver.
+    const { default: driver } = await import('pg');
+    const pool = new driver.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10, types: pgTypes(driver) });
     // An idle client that loses its server must not crash the process.
     pool.on('error', () => {});
     if (opts.preparedStatements ?? true) usePreparedStatements(pool);
