@@ -333,23 +333,12 @@ export async function rememberReminderCardMessage(db: DbOrTrx, cardId: number, m
 }
 
 /**
- * Marks the cards not yet recorded as sent (waiting in the outbox, or on their way to Lark) that list this case, or,
- * with `recipient`, every such card of that recipient: if one was drawn before the change, it is patched once Lark
- * has it. Run before looking for sent cards to patch, so a card recorded as sent in between is not missed by both.
+ * Marks every card of `recipient` not yet recorded as sent (waiting in the outbox, or on its way to Lark): if one was
+ * drawn before the change, it is patched once Lark has it. (A change to a case marks that case's cards the same way,
+ * in enqueueReminderCardUpdates.)
  */
-async function markUnsentReminderCards(db: DbOrTrx, by: { caseId: number } | { recipient: string }): Promise<void> {
-  let q = db.updateTable('reminder_cards').set({ redraw: true }).where('message_id', 'is', null).where('redraw', '=', false);
-  if ('recipient' in by) q = q.where('recipient', '=', by.recipient);
-  else {
-    const caseId = by.caseId;
-    q = q.where('created_at', '>', sql<Date>`now() - interval '14 days'`).where((eb) =>
-      eb.or([
-        eb('reminder_cards.case_id', '=', caseId),
-        eb.exists(eb.selectFrom('reminders_sent').select(sql`1`.as('one')).whereRef('reminders_sent.card_id', '=', 'reminder_cards.id').where('reminders_sent.case_id', '=', caseId)),
-      ]),
-    );
-  }
-  await q.execute();
+async function markUnsentReminderCards(db: DbOrTrx, by: { recipient: string }): Promise<void> {
+  await db.updateTable('reminder_cards').set({ redraw: true }).where('message_id', 'is', null).where('redraw', '=', false).where('recipient', '=', by.recipient).execute();
 }
 
 /** Clears the marks of cards about to be drawn for their first send: the drawing that follows sees every change so far. */
@@ -363,21 +352,35 @@ export async function clearRedrawMarks(db: DbOrTrx, cardIds: readonly number[]):
  * except `answeredMessageId`: the card a click was made on, which Lark redraws from the click's answer.
  */
 export async function enqueueReminderCardUpdates(db: DbOrTrx, caseId: number, answeredMessageId?: string): Promise<number> {
-  await markUnsentReminderCards(db, { caseId });
-  let query = db
-    .selectFrom('reminder_cards')
-    .select(['reminder_cards.id', 'reminder_cards.message_id', 'reminder_cards.recipient'])
-    .where('reminder_cards.message_id', 'is not', null)
-    .where('reminder_cards.created_at', '>', sql<Date>`now() - interval '14 days'`);
-  if (answeredMessageId) query = query.where('reminder_cards.message_id', '!=', answeredMessageId);
-  const cards = await query
-    .where((eb) =>
-      eb.or([
-        eb('reminder_cards.case_id', '=', caseId),
-        eb.exists(eb.selectFrom('reminders_sent').select(sql`1`.as('one')).whereRef('reminders_sent.card_id', '=', 'reminder_cards.id').where('reminders_sent.case_id', '=', caseId)),
-      ]),
+  // One statement: the cards listing the case (a supervision card names it, a digest lists it through reminders_sent;
+  // both looked up by index), the ones still on their way to Lark marked for a redraw once they arrive (as
+  // markUnsentReminderCards does), and the ones Lark has returned, to patch now.
+  const { rows } = await sql<{ id: number; message_id: string | null; recipient: string; slipped: boolean }>`
+    with listing as (
+      select rc.id, rc.message_id, rc.recipient, rc.redraw
+      from reminder_cards rc
+      where rc.created_at > now() - interval '14 days'
+        and rc.id in (
+          select id from reminder_cards where case_id = ${caseId} and created_at > now() - interval '14 days'
+          union
+          select card_id from reminders_sent where case_id = ${caseId} and created_at > now() - interval '15 days')
+    ),
+    marked as (
+      update reminder_cards set redraw = true
+      where id in (select id from listing where message_id is null and not redraw) and message_id is null and redraw = false
+      returning id
     )
-    .execute();
+    select l.id, l.message_id, l.recipient,
+      (l.message_id is null and not l.redraw and l.id not in (select id from marked)) as slipped
+    from listing l order by l.id`.execute(db);
+  const sent = rows.filter((r): r is typeof r & { message_id: string } => r.message_id !== null);
+  // A card whose message id was recorded while this statement ran is neither marked (it has its id now) nor seen as
+  // sent (not in this statement's snapshot): read it again, so it is patched all the same.
+  const slipped = rows.filter((r) => r.slipped).map((r) => r.id);
+  if (slipped.length > 0) {
+    sent.push(...(await db.selectFrom('reminder_cards').select(['id', 'message_id', 'recipient']).where('id', 'in', slipped).where('message_id', 'is not', null).execute()).map((r) => ({ ...r, message_id: r.message_id!, slipped: false })));
+  }
+  const cards = sent.filter((c) => c.message_id !== answeredMessageId);
   await enqueueReminderCardPatches(db, cards, caseId);
   return cards.length;
 }
