@@ -7,13 +7,14 @@ import type pg from 'pg';
 // so each connection parses a statement once, and PostgreSQL can settle on a cached plan for it (plan_cache_mode).
 //
 // Only statements whose text has a bounded number of shapes are prepared: DML (select, insert, update, delete, with)
-// with at most MAX_PARAMETERS parameters. A batch insert of a thousand rows is one of many shapes and stays unnamed, so
-// the statements a connection keeps stay few (the application's own queries). Statements are named by a hash of their
-// text. A connection whose cached statement no longer fits the tables (another instance migrated the schema: "cached
-// plan must not change result type") runs that statement unnamed from then on, and the statement is answered all the
-// same.
+// with at most MAX_PARAMETERS parameters, named by a hash of their text, and at most MAX_PREPARED per connection. A
+// batch insert of a thousand rows is one of many shapes and stays unnamed. A connection whose cached statement no
+// longer fits the tables (another instance migrated the schema: "cached plan must not change result type") runs that
+// statement unnamed from then on, and the statement is answered all the same.
 
 const MAX_PARAMETERS = 64;
+/** Statements a connection keeps prepared at most; later new ones run unnamed (a guard against unforeseen shapes). */
+const MAX_PREPARED = 500;
 const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 /** SQLSTATE of "cached plan must not change result type". */
 const FEATURE_NOT_SUPPORTED = '0A000';
@@ -43,10 +44,12 @@ export function usePreparedStatements(pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as unknown as QueryFn;
     const stale = new Set<string>();
+    const prepared = new Set<string>();
     (client as unknown as { query: QueryFn }).query = async (text, values) => {
       if (typeof text !== 'string' || !isPreparable(text, values as unknown[] | undefined)) return query(text, values);
       const name = statementName(text);
-      if (stale.has(name)) return query(text, values);
+      if (stale.has(name) || (!prepared.has(name) && prepared.size >= MAX_PREPARED)) return query(text, values);
+      prepared.add(name);
       try {
         return await query({ name, text, values }, undefined);
       } catch (err) {

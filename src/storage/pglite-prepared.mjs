@@ -10,6 +10,8 @@
 import { parse, protocol, types } from '@electric-sql/pglite';
 
 const MAX_PARAMETERS = 64;
+/** Statements kept prepared at most; later new ones go through query() (a guard against unforeseen shapes). */
+const MAX_PREPARED = 500;
 const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 const { serialize } = protocol;
 
@@ -42,6 +44,7 @@ export function preparedQueries(db) {
 
   return async function query(sql, params) {
     if (!PREPARABLE.test(sql) || params.length > MAX_PARAMETERS || stale.has(sql)) return db.query(sql, params);
+    if (!prepared.has(sql) && prepared.size >= MAX_PREPARED) return db.query(sql, params);
     try {
       return await db.runExclusive(async () => {
         let statement = prepared.get(sql);
