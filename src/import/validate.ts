@@ -1,6 +1,7 @@
 // Validation half of the case import: raw text cells → cases, or a list of problems a user can fix in the file.
 // Pure: no I/O, no clock.
 
+import { z } from 'zod';
 import { KNOWN_ROLE_LABELS, roleFromLabel } from '../domain/roles.ts';
 import { disclosureFromLabel } from '../domain/types.ts';
 import type { CaseKind, Disclosure, IsoDate, OurRole } from '../domain/types.ts';
@@ -56,7 +57,7 @@ export function validateRows(sheet: RawSheet): { cases: ImportedCase[]; problems
   for (const raw of sheet.rows) {
     const rowProblems: ImportProblem[] = [];
     const report = (column: ImportHeader, reason: string) => rowProblems.push({ row: raw.row, column, reason });
-    const field = <T>(column: ImportHeader, rule: Rule<T>): T | undefined => {
+    const field = <T>(column: ImportHeader, schema: z.ZodType<T, string>): T | undefined => {
       const text = raw.cells[column] ?? '';
       const max = column === '案由' ? MAX_TITLE_CHARS : MAX_OTHER_CHARS;
       // Characters, not UTF-16 units: only a text longer than the limit in units can be over it.
@@ -65,33 +66,31 @@ export function validateRows(sheet: RawSheet): { cases: ImportedCase[]; problems
         report(column, `内容过长（${length} 字），最多 ${max} 字`);
         return undefined;
       }
-      const result = rule(text);
-      if (result instanceof Refused) {
-        report(column, result.reason);
-        return undefined;
-      }
-      return result;
+      const result = schema.safeParse(text);
+      if (result.success) return result.data;
+      for (const issue of result.error.issues) report(column, issue.message);
+      return undefined;
     };
 
-    const caseNo = field('案号', caseNoRule);
-    const kind = field('类别', kindRule);
-    const session = field('届次', textRule);
-    const title = field('案由', requiredTextRule);
-    const proposer = field('提出人', textRule);
-    const roleLabel = field('办理类别', requiredTextRule);
+    const caseNo = field('案号', caseNoSchema);
+    const kind = field('类别', kindSchema);
+    const session = field('届次', textSchema);
+    const title = field('案由', requiredTextSchema);
+    const proposer = field('提出人', textSchema);
+    const roleLabel = field('办理类别', requiredTextSchema);
     const role = roleLabel ? roleFromLabel(roleLabel) : undefined;
     if (roleLabel && !role) {
       report('办理类别', `无法识别的办理类别“${roleLabel}”，可用：${KNOWN_ROLE_LABELS.join('、')}`);
     }
-    const leadUnit = field('主办单位', textRule);
-    const assistingUnits = field('会办单位', unitListRule);
-    const assignedDate = field('交办日期', requiredDateRule);
-    const fixedDueDate = field('答复期限', optionalDateRule);
+    const leadUnit = field('主办单位', textSchema);
+    const assistingUnits = field('会办单位', unitListSchema);
+    const assignedDate = field('交办日期', requiredDateSchema);
+    const fixedDueDate = field('答复期限', optionalDateSchema);
     if (assignedDate && fixedDueDate && fixedDueDate < assignedDate) {
       report('答复期限', `答复期限“${fixedDueDate}”早于交办日期“${assignedDate}”`);
     }
-    const disclosure = field('公开情况', disclosureRule);
-    const unit = field('承办处室', textRule);
+    const disclosure = field('公开情况', disclosureSchema);
+    const unit = field('承办处室', textSchema);
 
     const year = caseNo === undefined ? undefined : yearOf(caseNo, assignedDate);
     if (caseNo !== undefined && kind !== undefined && year !== undefined) {
@@ -137,62 +136,81 @@ function labelKey(raw: string): string {
   return toHalfWidth(raw).replace(/\s+/g, '');
 }
 
-/** Why a cell's text is refused (Chinese, for the user). */
-class Refused {
-  constructor(readonly reason: string) {}
-}
+const textSchema = z.string().transform(cleanText);
 
-/** How one column's text becomes a value, or is refused. */
-type Rule<T> = (raw: string) => T | Refused;
-
-const textRule: Rule<string> = cleanText;
-
-const requiredTextRule: Rule<string> = (raw) => {
+const requiredTextSchema = z.string().transform((raw, ctx) => {
   const text = cleanText(raw);
-  return text === '' ? new Refused(EMPTY) : text;
-};
+  if (text === '') {
+    ctx.addIssue(EMPTY);
+    return z.NEVER;
+  }
+  return text;
+});
 
-const caseNoRule: Rule<string> = (raw) => {
+const caseNoSchema = z.string().transform((raw, ctx) => {
   const shown = cleanText(raw);
-  if (shown === '') return new Refused(EMPTY);
+  if (shown === '') {
+    ctx.addIssue(EMPTY);
+    return z.NEVER;
+  }
   const compact = labelKey(shown);
   const digits = /^第(.+)号$/.exec(compact)?.[1] ?? compact;
   if (/^\d+$/.test(digits)) return digits;
-  if (/^\d+(\.\d+)?e\+?\d+$/i.test(digits)) return new Refused(`案号“${shown}”被显示成了科学计数法，请把该列设为文本格式并填写完整的案号`);
-  return new Refused(`案号“${shown}”只能包含数字`);
-};
+  if (/^\d+(\.\d+)?e\+?\d+$/i.test(digits)) {
+    ctx.addIssue(`案号“${shown}”被显示成了科学计数法，请把该列设为文本格式并填写完整的案号`);
+  } else {
+    ctx.addIssue(`案号“${shown}”只能包含数字`);
+  }
+  return z.NEVER;
+});
 
-const kindRule: Rule<CaseKind> = (raw) => {
+const kindSchema = z.string().transform((raw, ctx) => {
   const shown = cleanText(raw);
-  if (shown === '') return new Refused(EMPTY);
-  return KIND_BY_LABEL.get(labelKey(shown)) ?? new Refused(`无法识别的类别“${shown}”，应为“建议”或“提案”`);
-};
+  if (shown === '') {
+    ctx.addIssue(EMPTY);
+    return z.NEVER;
+  }
+  const kind = KIND_BY_LABEL.get(labelKey(shown));
+  if (kind) return kind;
+  ctx.addIssue(`无法识别的类别“${shown}”，应为“建议”或“提案”`);
+  return z.NEVER;
+});
 
-const disclosureRule: Rule<Disclosure | null> = (raw) => {
+const disclosureSchema = z.string().transform((raw, ctx): Disclosure | null => {
   const shown = cleanText(raw);
   if (shown === '') return null;
-  return disclosureFromLabel(labelKey(shown)) ?? new Refused(`无法识别的公开情况“${shown}”，可用：主动公开、依申请公开、不予公开`);
-};
+  const disclosure = disclosureFromLabel(labelKey(shown));
+  if (disclosure) return disclosure;
+  ctx.addIssue(`无法识别的公开情况“${shown}”，可用：主动公开、依申请公开、不予公开`);
+  return z.NEVER;
+});
 
 // Lists come separated however the office typed them: ; ； 、 , ， or one per line.
-const unitListRule: Rule<string[]> = (raw) => {
+const unitListSchema = z.string().transform((raw) => {
   const units = raw.split(/[;；、,，\r\n]+/).map(cleanText).filter((u) => u !== '');
   return [...new Set(units)];
-};
+});
 
-const requiredDateRule: Rule<IsoDate> = (raw) => {
+const requiredDateSchema = z.string().transform((raw, ctx) => {
   const shown = cleanText(raw);
-  if (shown === '') return new Refused(EMPTY);
+  if (shown === '') {
+    ctx.addIssue(EMPTY);
+    return z.NEVER;
+  }
   const parsed = parseDate(shown);
-  return parsed.ok ? parsed.date : new Refused(parsed.reason);
-};
+  if (parsed.ok) return parsed.date;
+  ctx.addIssue(parsed.reason);
+  return z.NEVER;
+});
 
-const optionalDateRule: Rule<IsoDate | null> = (raw) => {
+const optionalDateSchema = z.string().transform((raw, ctx): IsoDate | null => {
   const shown = cleanText(raw);
   if (shown === '') return null;
   const parsed = parseDate(shown);
-  return parsed.ok ? parsed.date : new Refused(parsed.reason);
-};
+  if (parsed.ok) return parsed.date;
+  ctx.addIssue(parsed.reason);
+  return z.NEVER;
+});
 
 // An Excel CSV export may add a time of day to a date; it is dropped.
 const TIME_SUFFIX = /[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
