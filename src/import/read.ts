@@ -5,8 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { CsvError } from 'csv-parse';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { Readable } from 'node:stream';
+import type { Cell, CellValue, stream as ExcelStream } from 'exceljs';
 import { toHalfWidth } from '../domain/text.ts';
-import { readXlsxSheets } from './xlsx.ts';
 
 /** Shared with chat (see src/domain/text.ts); kept here for the importer's callers. */
 export { toHalfWidth } from '../domain/text.ts';
@@ -137,14 +138,174 @@ function decodeCsv(bytes: Buffer): string {
 }
 
 async function xlsxGrids(bytes: Buffer, name: string): Promise<GridRow[][]> {
-  let sheets;
+  let grids: GridRow[][];
   try {
-    sheets = readXlsxSheets(bytes);
+    grids = await readXlsxGrids(bytes);
   } catch {
     throw new ImportFileError(`无法打开 Excel 文件“${name}”：文件可能已损坏、已加密或不是 .xlsx 格式`);
   }
-  if (sheets.length === 0) throw new ImportFileError(`Excel 文件“${name}”中没有工作表`);
-  return sheets.map((s) => s.rows);
+  if (grids.length === 0) throw new ImportFileError(`Excel 文件“${name}”中没有工作表`);
+  return grids;
+}
+
+// ---- .xlsx through exceljs's streaming reader ----
+// Rows are read as they stream out of the zip and turned into text at once; no workbook model is built. Styles are
+// read only for their number formats (a date is a number with a date format); hyperlinks are left out.
+
+type WorkbookReader = ExcelStream.xlsx.WorkbookReader;
+type WorksheetEvent = { eventType: string; value: unknown };
+
+/** Every worksheet as text rows (rows without any cell left out), in the order the workbook file stores them. */
+async function readXlsxGrids(bytes: Buffer): Promise<GridRow[][]> {
+  // Loaded on first use: an idle service never pays for exceljs.
+  const { default: ExcelJS } = await import('exceljs');
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from([bytes]), {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    entries: 'ignore',
+  });
+  const merges = collectMerges(reader);
+  const grids: GridRow[][] = [];
+  for await (const worksheet of reader) {
+    const byNumber = new Map<number, string[]>();
+    for await (const row of worksheet) {
+      const cells: string[] = [];
+      row.eachCell({ includeEmpty: false }, (cell, col) => {
+        const text = cellText(cell);
+        if (text !== '') cells[col - 1] = text;
+      });
+      if (cells.length > 0) byNumber.set(row.number, cells);
+    }
+    applyMerges(merges.get(worksheet) ?? [], byNumber);
+    grids.push(
+      [...byNumber.keys()].sort((a, b) => a - b).map((row) => ({ row, cells: Array.from(byNumber.get(row) as string[], (c) => c ?? '') })),
+    );
+  }
+  // A workbook cut short ends the zip stream early without an error; a workbook part missing shows it.
+  if (!(reader as unknown as { model?: unknown }).model) throw new Error('no xl/workbook.xml');
+  return grids;
+}
+
+/** A cell's text, as a person sees it in Excel: numbers in full, dates as YYYY-MM-DD, formulas by their last result. */
+function cellText(cell: Cell): string {
+  const value: CellValue = cell.value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isNaN(value) ? '' : String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) return dateText(value);
+  if ('richText' in value) return value.richText.map((run) => run.text ?? '').join('');
+  if ('error' in value) return value.error;
+  if ('formula' in value || 'sharedFormula' in value) {
+    // The cell's value drops a result that is 0 or NaN; `cell.result` keeps it. A cell of a shared formula other than
+    // its first has an empty formula and comes as a plain object that keeps its result.
+    const result: unknown = cell.result ?? value.result;
+    if (typeof result === 'number') {
+      // exceljs reads every cached result that is not text as a number: an error result (#DIV/0!) comes back NaN.
+      if (Number.isNaN(result)) return FORMULA_ERROR;
+      return isDateFormat(cell.numFmt) ? dateText(serialDate(result, cell)) : String(result);
+    }
+    return typeof result === 'string' ? result : '';
+  }
+  // A hyperlink's text may itself be rich text.
+  if ('hyperlink' in value) return typeof value.text === 'string' ? value.text : '';
+  return '';
+}
+
+/** What a formula whose cached result is an Excel error shows: exceljs's streaming reader keeps no error code. */
+const FORMULA_ERROR = '#公式错误';
+
+/** Whether a number format shows a date or time (exceljs's own rule for plain cells, applied to formula results). */
+function isDateFormat(format: string | undefined): boolean {
+  return !!format && /[ymdhMsb]/.test(format.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, ''));
+}
+
+function serialDate(serial: number, cell: Cell): Date {
+  const date1904 = (cell.worksheet.workbook as unknown as { properties?: { model?: { date1904?: boolean } } }).properties?.model?.date1904 === true;
+  return new Date(Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000));
+}
+
+// exceljs turns an Excel date serial into a Date at that wall-clock time in UTC; reading the UTC fields gives the
+// date the user typed, whatever timezone this process runs in.
+function dateText(date: Date): string {
+  if (Number.isNaN(date.getTime())) return '无效日期';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}`;
+}
+
+/** The merged ranges (`A1:B2`) of each worksheet the reader emits, known once the worksheet has been read.
+ *  exceljs's streaming reader passes over `<mergeCell>` elements, so each worksheet part's bytes are also searched for
+ *  the `<mergeCells>` list, which follows the rows; only that tail of the part is looked at. */
+function collectMerges(reader: WorkbookReader): WeakMap<object, string[]> {
+  const merges = new WeakMap<object, string[]>();
+  const internal = reader as unknown as { _parseWorksheet(iterator: AsyncIterable<Buffer>, sheetNo: string): Iterable<WorksheetEvent> };
+  const parseWorksheet = internal._parseWorksheet.bind(reader);
+  internal._parseWorksheet = function* (iterator, sheetNo) {
+    const refs: string[] = [];
+    for (const event of parseWorksheet(mergeRefs(iterator, refs), sheetNo)) {
+      if (event.eventType === 'worksheet' && typeof event.value === 'object' && event.value) merges.set(event.value, refs);
+      yield event;
+    }
+  };
+  return merges;
+}
+
+const MERGE_LIST = Buffer.from('<mergeCells');
+
+/** Passes a worksheet part's chunks through unchanged, adding the ref of every `<mergeCell>` in it to `refs`. */
+async function* mergeRefs(chunks: AsyncIterable<Buffer>, refs: string[]): AsyncGenerator<Buffer> {
+  const tail: Buffer[] = [];
+  let previous: Buffer = Buffer.alloc(0);
+  for await (const chunk of chunks) {
+    yield chunk;
+    if (tail.length > 0) {
+      tail.push(chunk);
+      continue;
+    }
+    const at = chunk.indexOf(MERGE_LIST);
+    if (at >= 0) {
+      tail.push(chunk.subarray(at));
+      continue;
+    }
+    // The marker may straddle two chunks.
+    const seam = Buffer.concat([previous, chunk.subarray(0, MERGE_LIST.length - 1)]);
+    const seamAt = seam.indexOf(MERGE_LIST);
+    if (seamAt >= 0) tail.push(seam.subarray(seamAt, previous.length), chunk);
+    else previous = chunk.subarray(Math.max(0, chunk.length - (MERGE_LIST.length - 1)));
+  }
+  if (tail.length === 0) return;
+  for (const m of Buffer.concat(tail).toString('utf8').matchAll(/<mergeCell\b[^>]*?\bref="([A-Z]+\d+:[A-Z]+\d+)"/g)) refs.push(m[1] as string);
+}
+
+/** Every cell of a merged range shows the range's top-left value (a date merged down several rows applies to each). */
+function applyMerges(refs: string[], byNumber: Map<number, string[]>): void {
+  for (const ref of refs) {
+    const m = /^([A-Z]+)(\d+):([A-Z]+)(\d+)$/.exec(ref);
+    if (!m) continue;
+    const [c1, r1, c2, r2] = [columnIndex(m[1] as string), Number(m[2]), columnIndex(m[3] as string), Number(m[4])];
+    const value = byNumber.get(r1)?.[c1];
+    if (value === undefined || value === '') continue;
+    // A range over whole columns is someone's formatting, not data: only rows that exist take its value then.
+    const small = (r2 - r1 + 1) * (c2 - c1 + 1) <= 100_000;
+    for (let r = r1; r <= r2; r++) {
+      let cells = byNumber.get(r);
+      if (!cells) {
+        if (!small) continue;
+        cells = [];
+        byNumber.set(r, cells);
+      }
+      for (let c = c1; c <= c2; c++) cells[c] = value;
+    }
+  }
+}
+
+/** Column index (A = 0) of column letters such as `AB`. */
+function columnIndex(letters: string): number {
+  let n = 0;
+  for (let i = 0; i < letters.length; i++) n = n * 26 + (letters.charCodeAt(i) - 64);
+  return n - 1;
 }
 
 function headerKey(text: string): string {

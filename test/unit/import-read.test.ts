@@ -168,10 +168,12 @@ describe('an .xlsx kept by the office', () => {
       expect(sheet.rows.map((r) => r.cells), name).toEqual([
         {
           案号: '20240001', 类别: '建议', 案由: 'A & B <c> "q"', 办理类别: '主办', 交办日期: '2024-03-20', 答复期限: '2024-06-20',
-          提出人: 'TRUE', 主办单位: '#DIV/0!', 会办单位: '市财政局', 公开情况: '1e+21', 届次: options.date1904 ? '1904-01-01' : '1899-12-30', 承办处室: '-5',
+          // exceljs's streaming reader keeps no error code of a formula's cached result (it reads it as NaN).
+          提出人: 'TRUE', 主办单位: '#公式错误', 会办单位: '市财政局', 公开情况: '1e+21', 届次: options.date1904 ? '1904-01-01' : '1899-12-30', 承办处室: '-5',
         },
         {
-          案号: '20240002', 类别: '建议', 案由: '富文本', 办理类别: '主办', 交办日期: options.date1904 ? '2028-03-21' : '2024-03-20', 答复期限: '',
+          // Of an inline rich text, exceljs's streaming reader keeps only the last run (Excel and WPS write shared strings).
+          案号: '20240002', 类别: '建议', 案由: options.stream ? '文本' : '富文本', 办理类别: '主办', 交办日期: options.date1904 ? '2028-03-21' : '2024-03-20', 答复期限: '',
           提出人: 'FALSE', 主办单位: '𠀀', 会办单位: 'line1\nline2', 公开情况: '  spaced  ', 届次: '', 承办处室: '',
         },
       ]);
