@@ -183,7 +183,8 @@ async function readXlsxGrids(bytes: Buffer): Promise<GridRow[][]> {
       [...byNumber.keys()].sort((a, b) => a - b).map((row) => ({ row, cells: Array.from(byNumber.get(row) as string[], (c) => c ?? '') })),
     );
   }
-  // A workbook cut short ends the zip stream early without an error; a workbook part missing shows it.
+  // A zip cut short inside an entry fails the stream (FILE_ENDED); one cut between entries ends quietly, and then the
+  // workbook part it lacks (exceljs writes it last) shows it.
   if (!(reader as unknown as { model?: unknown }).model) throw new Error('no xl/workbook.xml');
   return grids;
 }
