@@ -95,11 +95,13 @@ async function measure(backend: Backend): Promise<void> {
     };
     const database = backend === 'postgres' ? new URL(config.databaseUrl!).pathname.slice(1) : undefined;
     const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const pg0 = database ? postgresCpuMs(database) : 0;
     const w = (globalThis as any).__pgliteWorker; const e0 = w?.performance.eventLoopUtilization(); const m0 = performance.eventLoopUtilization(); // TEMP
     const run = await profiled(`clicks-${backend}`, () => clickFromWorker(input));
     if (w) console.log('TEMP worker ELU', w.performance.eventLoopUtilization(e0).utilization.toFixed(2), 'main ELU', performance.eventLoopUtilization(m0).utilization.toFixed(2)); // TEMP
     const cpu = process.cpuUsage(cpu0);
+    const serviceBusyMs = performance.eventLoopUtilization(elu0).active;
     const pgMs = database ? postgresCpuMs(database) - pg0 : 0;
     const answers = run.answers;
     const f = figures(run.latencies, run.totalMs);
@@ -111,6 +113,10 @@ async function measure(backend: Backend): Promise<void> {
     console.log(
       `  CPU: this process ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms (${((cpu.user + cpu.system) / 1000 / CLICKS).toFixed(1)} ms a click)` +
         (database ? `, PostgreSQL server ${pgMs.toFixed(0)} ms (${(pgMs / CLICKS).toFixed(1)} ms a click)` : ''),
+    );
+    console.log(
+      `  busy: the service's main thread ${serviceBusyMs.toFixed(0)} ms (${(serviceBusyMs / CLICKS).toFixed(1)} ms a click), ` +
+        `the clicking thread ${run.busyMs.toFixed(0)} ms (${(run.busyMs / CLICKS).toFixed(1)} ms a click)`,
     );
     console.log(`  answers: ${success} 已认领 inline, ${late} "正在处理" (finished from the inbox), ${CLICKS - success - late} other; cases claimed: ${claimed.length}/${CLICKS + 50}`);
     const target = backend === 'postgres' ? 'p99 ≤ 150 ms and ≥ 300 clicks/s' : 'p99 ≤ 500 ms';
