@@ -87,17 +87,11 @@ export async function takeDue(db: DbOrTrx, owner: string, leaseMs: number, limit
   if (limit <= 0) return [];
   const lease = sql<Date>`now() + ${leaseMs}::double precision * interval '1 millisecond'`;
   const result = await sql<InboxRow>`
-    with recursive heads as (
-      -- The oldest unfinished message of each chat, chat by chat along inbox_unfinished_idx (chat_key, id): as many
-      -- index probes as there are chats with work, however many messages wait behind their heads.
-      (select chat_key, id, lease_until from inbox
-        where handled_at is null and event_type = ${MESSAGE_EVENT}
-        order by chat_key, id limit 1)
-      union all
-      select n.chat_key, n.id, n.lease_until from heads h, lateral (
-        select chat_key, id, lease_until from inbox
-        where handled_at is null and event_type = ${MESSAGE_EVENT} and chat_key > h.chat_key
-        order by chat_key, id limit 1) n
+    with heads as (
+      select distinct on (chat_key) id, lease_until
+      from inbox
+      where handled_at is null and event_type = ${MESSAGE_EVENT}
+      order by chat_key, id
     ),
     due as (
       (select id from heads where lease_until is null or lease_until < now() order by id limit ${limit})
