@@ -15,10 +15,6 @@ const MAX_PREPARED = 500;
 const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
 const { serialize } = protocol;
 
-/**
- * @param {import('@electric-sql/pglite').PGlite} db
- * @returns {(sql: string, params: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }>}
- */
 function concat(parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -29,6 +25,11 @@ function concat(parts) {
   return out;
 }
 
+/**
+ * The worker's query function: the application's statements prepared once, anything else through db.query().
+ * @param {import('@electric-sql/pglite').PGlite} db
+ * @returns {(sql: string, params: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }>}
+ */
 export function preparedQueries(db) {
   /** Statement text → its name and parameter types, once parsed in this session. */
   const prepared = new Map();
