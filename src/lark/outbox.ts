@@ -24,6 +24,13 @@ export type Target =
   /** Reply in the thread of a message (its chat is given for rate limits). */
   | { replyTo: string; chatId: string };
 
+/** Where an outbox row goes: the operation and its addressee, and the queue (chat_key) it waits in. */
+function targetColumns(target: Target) {
+  if ('replyTo' in target) return { op: 'reply' as const, reply_to: target.replyTo, chat_key: target.chatId };
+  if ('chatId' in target) return { op: 'create' as const, receive_id: target.chatId, receive_id_type: 'chat_id', chat_key: target.chatId };
+  return { op: 'create' as const, receive_id: target.openId, receive_id_type: 'open_id', chat_key: `user:${target.openId}` };
+}
+
 function msgType(c: OutboxContent): 'text' | 'interactive' | 'file' {
   return c.kind === 'text' ? 'text' : c.kind === 'file' ? 'file' : 'interactive';
 }
@@ -63,16 +70,7 @@ export async function enqueueFile(db: DbOrTrx, target: Target, file: OutgoingFil
     file_type: larkFileType(file.fileName),
     file_bytes: file.bytes,
   };
-  if ('replyTo' in target) {
-    await db.insertInto('outbox').values({ ...base, op: 'reply', reply_to: target.replyTo, chat_key: target.chatId }).execute();
-  } else if ('chatId' in target) {
-    await db.insertInto('outbox').values({ ...base, op: 'create', receive_id: target.chatId, receive_id_type: 'chat_id', chat_key: target.chatId }).execute();
-  } else {
-    await db
-      .insertInto('outbox')
-      .values({ ...base, op: 'create', receive_id: target.openId, receive_id_type: 'open_id', chat_key: `user:${target.openId}` })
-      .execute();
-  }
+  await db.insertInto('outbox').values({ ...base, ...targetColumns(target) }).execute();
   return uuid;
 }
 
@@ -85,19 +83,7 @@ export async function enqueueMessage(db: DbOrTrx, target: Target, content: Outbo
     content: JSON.stringify(content),
     case_id: content.kind === 'case_card' ? content.caseId : null,
   };
-  if ('replyTo' in target) {
-    await db.insertInto('outbox').values({ ...base, op: 'reply', reply_to: target.replyTo, chat_key: target.chatId }).execute();
-  } else if ('chatId' in target) {
-    await db
-      .insertInto('outbox')
-      .values({ ...base, op: 'create', receive_id: target.chatId, receive_id_type: 'chat_id', chat_key: target.chatId })
-      .execute();
-  } else {
-    await db
-      .insertInto('outbox')
-      .values({ ...base, op: 'create', receive_id: target.openId, receive_id_type: 'open_id', chat_key: `user:${target.openId}` })
-      .execute();
-  }
+  await db.insertInto('outbox').values({ ...base, ...targetColumns(target) }).execute();
   return uuid;
 }
 
@@ -124,7 +110,7 @@ export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number, answer
 
 /** Queues an in-place update of one card (a click's card whose answer came too late for Lark to redraw it). */
 export async function enqueueCardPatch(db: DbOrTrx, messageId: string, chatId: string | null, card: LiveCard): Promise<void> {
-  await enqueuePatches(db, [{ message_id: messageId, chat_id: chatId }], card);
+  await enqueuePatches(db, [{ messageId, chatKey: chatId ?? messageId, card }]);
 }
 
 /** Remembers that a message shows a case, so later changes update it in place. */
@@ -154,26 +140,40 @@ export async function enqueueRequestCardUpdates(db: DbOrTrx, kind: 'extension' |
     .where('request_id', '=', requestId)
     .where('created_at', '>', sql<Date>`now() - interval '14 days'`)
     .execute();
-  await enqueuePatches(db, cards.map((c) => ({ message_id: c.message_id, chat_id: null })), { kind: 'request_card', requestKind: kind, requestId });
+  await enqueuePatches(db, cards.map((c) => ({ messageId: c.message_id, chatKey: c.message_id, card: { kind: 'request_card', requestKind: kind, requestId } })));
   return cards.length;
 }
 
-// Lark updates a message only within 14 days of sending it; the callers pick cards younger than that.
-async function enqueuePatches(db: DbOrTrx, cards: readonly { message_id: string; chat_id: string | null }[], card: LiveCard): Promise<void> {
-  for (const c of cards) {
-    await db
-      .insertInto('outbox')
-      .values({
+/** An in-place update of a sent card: the message, the queue it waits in (behind that message's own send), and what
+ *  to draw; caseId is the case whose change it shows, when there is one. */
+export interface CardPatch {
+  messageId: string;
+  chatKey: string;
+  card: LiveCard;
+  caseId?: number | null;
+}
+
+/**
+ * Queues in-place updates of sent cards, in one statement. Lark updates a message only within 14 days of sending it;
+ * the callers pick cards younger than that.
+ */
+export async function enqueuePatches(db: DbOrTrx, patches: readonly CardPatch[]): Promise<void> {
+  if (patches.length === 0) return;
+  await db
+    .insertInto('outbox')
+    .values(
+      patches.map((p) => ({
+        // A patch carries no uuid to Lark; the column only has to be unique.
         uuid: randomUUID(),
-        op: 'patch',
-        patch_message_id: c.message_id,
-        chat_key: c.chat_id ?? c.message_id,
+        op: 'patch' as const,
+        patch_message_id: p.messageId,
+        chat_key: p.chatKey,
         msg_type: 'interactive',
-        content: JSON.stringify(card satisfies OutboxContent),
-        case_id: card.kind === 'case_card' ? card.caseId : null,
-      })
-      .execute();
-  }
+        content: JSON.stringify(p.card satisfies OutboxContent),
+        case_id: p.caseId !== undefined ? p.caseId : p.card.kind === 'case_card' ? p.card.caseId : null,
+      })),
+    )
+    .execute();
 }
 
 /** Releases every pending row's claim: for a database only this process can use, where a claim left behind belongs to

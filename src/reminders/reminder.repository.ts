@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Mutes, ReminderCase, ReminderPeople, ReminderRule } from '../domain/reminders.ts';
 import { PROMISE_CLASS, type CaseKind, type CaseStatus, type IsoDate, type OurRole } from '../domain/types.ts';
+import { enqueuePatches } from '../lark/outbox.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 
 // SQL of the reminder job: the cases as the rules see them, the people and chats, mutes, the run ledger, the
@@ -385,23 +386,17 @@ export async function enqueueReminderCardUpdates(db: DbOrTrx, caseId: number, an
   return cards.length;
 }
 
-async function enqueueReminderCardPatches(db: DbOrTrx, cards: readonly { id: number; message_id: string | null; recipient: string }[], caseId: number | null): Promise<void> {
-  for (const c of cards) {
-    await db
-      .insertInto('outbox')
-      .values({
-        // A patch carries no uuid to Lark; the column only has to be unique.
-        uuid: randomUUID(),
-        op: 'patch',
-        patch_message_id: c.message_id,
-        // Behind the card's own send in the same queue, so a patch never overtakes the message it patches.
-        chat_key: c.recipient.startsWith('chat:') ? c.recipient.slice(5) : c.recipient,
-        msg_type: 'interactive',
-        content: JSON.stringify({ kind: 'reminder_card', cardId: c.id }),
-        case_id: caseId,
-      })
-      .execute();
-  }
+/** Queues redraws of sent reminder cards, behind each card's own send in its recipient's queue. */
+function enqueueReminderCardPatches(db: DbOrTrx, cards: readonly { id: number; message_id: string; recipient: string }[], caseId: number | null): Promise<void> {
+  return enqueuePatches(
+    db,
+    cards.map((c) => ({
+      messageId: c.message_id,
+      chatKey: c.recipient.startsWith('chat:') ? c.recipient.slice(5) : c.recipient,
+      card: { kind: 'reminder_card', cardId: c.id },
+      caseId,
+    })),
+  );
 }
 
 /** How many reminders of a run date each rule sent (for the summary and the metrics). */
