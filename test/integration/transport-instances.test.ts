@@ -123,11 +123,8 @@ describeOnBackends('transport: a restart with answers still in the outbox', (bac
   }
 });
 
+// PostgreSQL only: PGlite is one process by design, and a second instance on its folder is refused (the test above).
 describeOnBackends('transport: two instances on one database', (backend) => {
-  if (backend === 'pglite') {
-    it.skip('two instances on one PostgreSQL — not run on PGlite: it is single-process by design (see the restart suite for its lock)', () => {});
-    return;
-  }
   let a: Harness;
   let b: Harness;
   let drop: () => Promise<void>;
@@ -233,4 +230,4 @@ describeOnBackends('transport: two instances on one database', (backend) => {
     expect(await claimsOf(db, '20240607')).toHaveLength(1);
     expect(await db.selectFrom('inbox').selectAll().where('event_id', '=', click.eventId).where('handled_at', 'is not', null).execute()).toHaveLength(1);
   });
-});
+}, ['postgres']);

@@ -22,9 +22,13 @@ export type Backend = 'pglite' | 'postgres';
 const PG_URL = process.env.TEST_DATABASE_URL;
 let warned = false;
 
-/** Runs the suite once per database backend; without TEST_DATABASE_URL the PostgreSQL run is skipped, loudly. */
-export function describeOnBackends(name: string, fn: (backend: Backend) => void): void {
-  describe(`${name} [pglite]`, () => fn('pglite'));
+/**
+ * Runs the suite once per database backend (or only on those given); without TEST_DATABASE_URL the PostgreSQL run is
+ * skipped, loudly.
+ */
+export function describeOnBackends(name: string, fn: (backend: Backend) => void, only: readonly Backend[] = ['pglite', 'postgres']): void {
+  if (only.includes('pglite')) describe(`${name} [pglite]`, () => fn('pglite'));
+  if (!only.includes('postgres')) return;
   if (PG_URL) {
     describe(`${name} [postgres]`, () => fn('postgres'));
   } else {
