@@ -335,62 +335,65 @@ describeOnBackends('storage', (backend) => {
     });
   });
 
-  describe.runIf(backend === 'pglite')('the embedded database folder', () => {
-    it('keeps its data across a restart (close, then open the same folder)', async () => {
-      const id = await insertCase(database.db, '20240337');
-      await database.close();
-      expect(fs.existsSync(path.join(location.dataDir, 'banli.lock'))).toBe(false);
-      database = await open();
-      expect(await migrateToLatest(database.db)).toEqual([]);
-      const row = await database.db.selectFrom('cases').select(['case_no', 'assigned_date']).where('id', '=', id).executeTakeFirst();
-      expect(row).toEqual({ case_no: '20240337', assigned_date: '2024-03-20' });
-    });
+  // Only the embedded database has a folder of its own (PostgreSQL keeps its data in its server).
+  if (backend === 'pglite') {
+    describe('the embedded database folder', () => {
+      it('keeps its data across a restart (close, then open the same folder)', async () => {
+        const id = await insertCase(database.db, '20240337');
+        await database.close();
+        expect(fs.existsSync(path.join(location.dataDir, 'banli.lock'))).toBe(false);
+        database = await open();
+        expect(await migrateToLatest(database.db)).toEqual([]);
+        const row = await database.db.selectFrom('cases').select(['case_no', 'assigned_date']).where('id', '=', id).executeTakeFirst();
+        expect(row).toEqual({ case_no: '20240337', assigned_date: '2024-03-20' });
+      });
 
-    it('refuses a second open of the folder in this process while the first is open, and the first keeps working', async () => {
-      const lockFile = path.join(location.dataDir, 'banli.lock');
-      expect(fs.readFileSync(lockFile, 'utf8').trim()).toBe(String(process.pid));
-      await expect(open()).rejects.toThrow(DataDirLockedError);
-      await expect(open()).rejects.toThrow(/already open in this process/);
-      expect(fs.readFileSync(lockFile, 'utf8').trim()).toBe(String(process.pid));
-      expect(await database.ping()).toBe(true);
-    });
+      it('refuses a second open of the folder in this process while the first is open, and the first keeps working', async () => {
+        const lockFile = path.join(location.dataDir, 'banli.lock');
+        expect(fs.readFileSync(lockFile, 'utf8').trim()).toBe(String(process.pid));
+        await expect(open()).rejects.toThrow(DataDirLockedError);
+        await expect(open()).rejects.toThrow(/already open in this process/);
+        expect(fs.readFileSync(lockFile, 'utf8').trim()).toBe(String(process.pid));
+        expect(await database.ping()).toBe(true);
+      });
 
-    it('refuses another process (npm run migrate) on the folder, naming the process that holds it', async () => {
-      const res = await run('npx', ['tsx', 'src/cli/migrate.ts'], childEnv(location));
-      expect(res.code).toBe(1);
-      expect(res.stderr).toContain(`in use by process ${process.pid}`);
-      // The refused process left our lock alone.
-      expect(fs.readFileSync(path.join(location.dataDir, 'banli.lock'), 'utf8').trim()).toBe(String(process.pid));
-      expect(await database.ping()).toBe(true);
-    });
+      it('refuses another process (npm run migrate) on the folder, naming the process that holds it', async () => {
+        const res = await run('npx', ['tsx', 'src/cli/migrate.ts'], childEnv(location));
+        expect(res.code).toBe(1);
+        expect(res.stderr).toContain(`in use by process ${process.pid}`);
+        // The refused process left our lock alone.
+        expect(fs.readFileSync(path.join(location.dataDir, 'banli.lock'), 'utf8').trim()).toBe(String(process.pid));
+        expect(await database.ping()).toBe(true);
+      });
 
-    it('takes over the lock left by a process that died', async () => {
-      await database.close();
-      const dead = spawn(process.execPath, ['-e', '']);
-      const deadPid = dead.pid as number;
-      await new Promise((r) => dead.on('exit', r));
-      const lockFile = path.join(location.dataDir, 'banli.lock');
-      fs.writeFileSync(lockFile, String(deadPid));
-      database = await open();
-      expect(fs.readFileSync(lockFile, 'utf8').trim()).toBe(String(process.pid));
-      expect(await database.ping()).toBe(true);
-    });
+      it('takes over the lock left by a process that died', async () => {
+        await database.close();
+        const dead = spawn(process.execPath, ['-e', '']);
+        const deadPid = dead.pid as number;
+        await new Promise((r) => dead.on('exit', r));
+        const lockFile = path.join(location.dataDir, 'banli.lock');
+        fs.writeFileSync(lockFile, String(deadPid));
+        database = await open();
+        expect(fs.readFileSync(lockFile, 'utf8').trim()).toBe(String(process.pid));
+        expect(await database.ping()).toBe(true);
+      });
 
-    it('refuses a folder whose lock belongs to a live process', async () => {
-      await database.close();
-      const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
-      const lockFile = path.join(location.dataDir, 'banli.lock');
-      try {
-        fs.writeFileSync(lockFile, String(alive.pid));
-        await expect(open()).rejects.toThrow(`in use by process ${alive.pid}`);
-      } finally {
-        alive.kill();
-        await new Promise((r) => alive.on('exit', r));
-        fs.rmSync(lockFile, { force: true });
-      }
-      database = await open();
+      it('refuses a folder whose lock belongs to a live process', async () => {
+        await database.close();
+        const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)']);
+        const lockFile = path.join(location.dataDir, 'banli.lock');
+        try {
+          fs.writeFileSync(lockFile, String(alive.pid));
+          await expect(open()).rejects.toThrow(`in use by process ${alive.pid}`);
+        } finally {
+          alive.kill();
+          await new Promise((r) => alive.on('exit', r));
+          fs.rmSync(lockFile, { force: true });
+        }
+        database = await open();
+      });
     });
-  });
+  }
 
   describe('the running service', () => {
     // The service opens the same database; the direct handle steps aside (PGlite allows one opener).
