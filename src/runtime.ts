@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './lark/sdk.ts';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { buildCaseCard, buildRequestDecisionCard } from '../cards/index.ts';
@@ -227,7 +228,7 @@ export async function startService(config: Config, opts: StartOptions = {}): Pro
   });
   const port = (server.address() as AddressInfo).port;
 
-  let ws: lark.WSClient | undefined;
+  let ws: Lark.WSClient | undefined;
   if (config.lark.mode === 'ws') {
     ws = new lark.WSClient({ appId: config.lark.appId, appSecret: config.lark.appSecret, domain: config.lark.domain, loggerLevel: lark.LoggerLevel.warn });
     await ws.start({ eventDispatcher: dispatcher });

@@ -1,4 +1,5 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './sdk.ts';
 import type { Logger } from 'pino';
 
 // The SDK client, with a token cache we can clear when Lark says the tenant token is no longer valid.
@@ -32,7 +33,7 @@ class ClearableCache {
 }
 
 export interface LarkClient {
-  client: lark.Client;
+  client: Lark.Client;
   clearTokenCache(): void;
 }
 
@@ -56,7 +57,7 @@ export function createLarkClient(opts: { appId: string; appSecret: string; domai
     appId: opts.appId || 'unset',
     appSecret: opts.appSecret || 'unset',
     domain: opts.domain,
-    cache: cache as unknown as lark.Cache,
+    cache: cache as unknown as Lark.Cache,
     loggerLevel: lark.LoggerLevel.warn,
     logger: {
       error: (...m: unknown[]) => log.error({ sdk: text(m) }, 'lark sdk error'),
@@ -70,7 +71,7 @@ export function createLarkClient(opts: { appId: string; appSecret: string; domai
 }
 
 /** The bot's own open_id (to tell mentions of the bot and its own messages apart), or undefined when unreachable. */
-export async function fetchBotOpenId(client: lark.Client): Promise<string | undefined> {
+export async function fetchBotOpenId(client: Lark.Client): Promise<string | undefined> {
   const res = (await client.request({ method: 'GET', url: '/open-apis/bot/v3/info' })) as { code?: number; bot?: { open_id?: string } };
   return res.code === 0 ? res.bot?.open_id : undefined;
 }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import * as lark from '@larksuiteoapi/node-sdk';
+import { lark } from './sdk.ts';
 
 // Request verification for Lark's webhook, as a pure function of the raw bytes, the headers and a clock. The SDK's
 // own express adapter answers a bad signature with 200 and checks nothing on plaintext events, so we do it here.

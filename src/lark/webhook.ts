@@ -1,4 +1,5 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import type * as Lark from '@larksuiteoapi/node-sdk';
+import { lark } from './sdk.ts';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Inbox } from '../inbox/inbox.ts';
@@ -10,7 +11,7 @@ import { verifyLarkRequest } from './verify.ts';
 // would make it retry for hours): it is logged, and the user is told.
 
 /** The SDK dispatcher with Banli's handlers registered. */
-export function createDispatcher(deps: { inbox: Inbox }): lark.EventDispatcher {
+export function createDispatcher(deps: { inbox: Inbox }): Lark.EventDispatcher {
   const dispatcher = new lark.EventDispatcher({ loggerLevel: lark.LoggerLevel.error });
   dispatcher.register({
     'im.message.receive_v1': async (data: unknown) => {
@@ -23,7 +24,7 @@ export function createDispatcher(deps: { inbox: Inbox }): lark.EventDispatcher {
 }
 
 export interface WebhookDeps {
-  dispatcher: lark.EventDispatcher;
+  dispatcher: Lark.EventDispatcher;
   encryptKey: string;
   verificationToken: string;
   logger: Logger;

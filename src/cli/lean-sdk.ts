@@ -1,0 +1,7 @@
+import { buildLeanSdk } from '../lark/sdk-lean.ts';
+
+// Part of `npm run build`: writes the lean copy of the Feishu SDK the service loads (see src/lark/sdk-lean.ts).
+// A build that cannot make one still succeeds; the service then loads the SDK as installed.
+
+const result = await buildLeanSdk();
+if (result.reason) console.warn(`lean Feishu SDK not written (${result.reason}); the service loads the SDK as installed`);

@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+// A lean copy of @larksuiteoapi/node-sdk for the running service, written by the build (`npm run build`, which
+// `npm start` and `npm test` run) into node_modules/.cache/banli/.
+//
+// Why: the SDK is one 6 MB CommonJS file, and V8 keeps a module's source text for the life of the process. Its
+// comments are in Chinese, so the text is held two bytes per character: 12 MB. The lean copy is the same code with
+// the comments removed (TypeScript's own printer, nothing rewritten by hand) and the few non-ASCII characters left in
+// string literals written as \u escapes, which mean the same character. That is 4 MB, held one byte per character.
+// The copy is named by a hash of the original, so a new SDK version is never served an old copy; when there is no
+// copy (a build that could not make one, `npm run dev` before a build), the service loads the original.
+
+const require = createRequire(import.meta.url);
+
+/** The SDK as installed. */
+export function originalSdkPath(): string {
+  return require.resolve('@larksuiteoapi/node-sdk');
+}
+
+/** Where the lean copy of the installed SDK is (whether or not it exists yet). */
+export function leanSdkPath(original = originalSdkPath()): string {
+  const digest = createHash('sha256').update(fs.readFileSync(original)).digest('hex').slice(0, 16);
+  const nodeModules = original.slice(0, original.lastIndexOf(`${path.sep}node_modules${path.sep}`) + '/node_modules'.length);
+  return path.join(nodeModules, '.cache', 'banli', `larksuiteoapi-node-sdk-${digest}.cjs`);
+}
+
+/** Every non-ASCII character as a \u escape (two for characters beyond the BMP): the same string values. */
+export function escapeNonAscii(source: string): string {
+  return source.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Writes the lean copy unless it is there already; returns its path, or undefined (with the reason) when it cannot
+ * be made, in which case the service runs on the original.
+ */
+export async function buildLeanSdk(): Promise<{ path?: string; built: boolean; reason?: string }> {
+  const original = originalSdkPath();
+  const target = leanSdkPath(original);
+  if (fs.existsSync(target)) return { path: target, built: false };
+  let ts: typeof import('typescript');
+  try {
+    ts = (await import('typescript')).default;
+  } catch {
+    return { built: false, reason: 'typescript is not installed' };
+  }
+  const source = fs.readFileSync(original, 'utf8');
+  const printed = ts.transpileModule(source, {
+    fileName: 'index.js',
+    // ESNext and CommonJS in, the same out: nothing is down-levelled or re-moduled, only the comments go.
+    compilerOptions: { allowJs: true, removeComments: true, target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.CommonJS },
+    reportDiagnostics: false,
+  }).outputText;
+  const lean = escapeNonAscii(printed);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, lean);
+  // The copy must export what the original does, or it is not used.
+  const want = Object.keys(require(original) as object).sort().join(',');
+  const got = Object.keys(require(tmp) as object).sort().join(',');
+  if (want !== got) {
+    fs.rmSync(tmp, { force: true });
+    return { built: false, reason: 'the lean copy does not export what the SDK exports' };
+  }
+  fs.renameSync(tmp, target);
+  return { path: target, built: true };
+}
