@@ -3,8 +3,6 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { CsvError } from 'csv-parse';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { Readable } from 'node:stream';
 import type { Cell, CellValue, stream as ExcelStream } from 'exceljs';
 import { toHalfWidth } from '../domain/text.ts';
@@ -95,7 +93,7 @@ export async function readImportBytes(name: string, bytes: Buffer): Promise<RawS
     throw new ImportFileError(`不支持的文件类型“${other || '（无扩展名）'}”：${hint}`);
   }
   if (bytes.length === 0) throw new ImportFileError(`文件“${name}”是空的`);
-  const grids = ext === '.csv' ? [csvGrid(bytes, name)] : await xlsxGrids(bytes, name);
+  const grids = ext === '.csv' ? [await csvGrid(bytes, name)] : await xlsxGrids(bytes, name);
   return sheetFromGrids(grids);
 }
 
@@ -105,7 +103,9 @@ interface GridRow {
   cells: string[];
 }
 
-function csvGrid(bytes: Buffer, name: string): GridRow[] {
+async function csvGrid(bytes: Buffer, name: string): Promise<GridRow[]> {
+  // Loaded here, as exceljs is for .xlsx: the service carries neither until someone imports a file.
+  const [{ CsvError }, { parse: parseCsv }] = await Promise.all([import('csv-parse'), import('csv-parse/sync')]);
   let records: string[][];
   try {
     records = parseCsv(decodeCsv(bytes), {
