@@ -89,6 +89,17 @@ export interface EventSender {
   message(m: MessageSpec): Promise<Response>;
   cardAction(a: CardActionSpec): Promise<Response>;
   post(body: object, opts?: PostOptions): Promise<Response[]>;
+  /**
+   * The signed webhook request of a card callback, built but not sent: for a client that prepares its requests
+   * before it starts the clock (bench/click-client.ts).
+   */
+  cardActionRequest(a: CardActionSpec): SignedRequest;
+}
+
+/** A webhook request as Lark would post it: its headers and its raw body. */
+export interface SignedRequest {
+  headers: Record<string, string>;
+  body: string;
 }
 
 /** Lark's event encryption: base64(iv ‖ AES-256-CBC(key = sha256(encryptKey), PKCS#7(plaintext))). */
@@ -182,6 +193,15 @@ class Sender implements EventSender {
   }
 
   async cardAction(a: CardActionSpec): Promise<Response> {
+    const [response] = await this.post(this.cardActionBody(a));
+    return response as Response;
+  }
+
+  cardActionRequest(a: CardActionSpec): SignedRequest {
+    return this.httpRequest(this.cardActionBody(a), {});
+  }
+
+  private cardActionBody(a: CardActionSpec): object {
     const action: Record<string, unknown> = { value: a.value, tag: a.tag ?? 'button' };
     if (a.formValue !== undefined) action.form_value = a.formValue;
     if (a.name !== undefined) action.name = a.name;
@@ -191,7 +211,7 @@ class Sender implements EventSender {
     if (a.checked !== undefined) action.checked = a.checked;
     // The card callback's create_time is in microseconds, unlike events' milliseconds.
     const micros = `${Date.now()}000`;
-    const [response] = await this.post({
+    return {
       schema: '2.0',
       header: this.header('card.action.trigger', a.eventId, micros),
       event: {
@@ -201,8 +221,7 @@ class Sender implements EventSender {
         host: 'im_message',
         context: { open_message_id: a.openMessageId, open_chat_id: a.openChatId },
       },
-    });
-    return response as Response;
+    };
   }
 
   async post(body: object, opts: PostOptions = {}): Promise<Response[]> {
@@ -211,6 +230,16 @@ class Sender implements EventSender {
   }
 
   private async postHttp(body: object, opts: PostOptions): Promise<Response[]> {
+    const { headers, body: raw } = this.httpRequest(body, opts);
+    const responses: Response[] = [];
+    // Lark redelivers after the previous attempt, so the copies go one after another.
+    for (let i = 0; i <= (opts.duplicates ?? 0); i++) {
+      responses.push(await fetch(this.opts.url, { method: 'POST', headers, body: raw }));
+    }
+    return responses;
+  }
+
+  private httpRequest(body: object, opts: PostOptions): SignedRequest {
     const key = this.opts.encryptKey;
     const plain = JSON.stringify(body);
     const raw = opts.rawBody ?? (key ? JSON.stringify({ encrypt: encryptForLark(key, plain) }) : plain);
@@ -228,13 +257,7 @@ class Sender implements EventSender {
       if (opts.signature !== undefined) headers['x-lark-signature'] = opts.signature;
     }
     Object.assign(headers, opts.headers ?? {});
-
-    const responses: Response[] = [];
-    // Lark redelivers after the previous attempt, so the copies go one after another.
-    for (let i = 0; i <= (opts.duplicates ?? 0); i++) {
-      responses.push(await fetch(this.opts.url, { method: 'POST', headers, body: raw }));
-    }
-    return responses;
+    return { headers, body: raw };
   }
 
   /** The long connection's delivery, answered as the webhook would be: 200 with the handler's JSON, or 500. */
