@@ -33,8 +33,38 @@ export function escapeNonAscii(source: string): string {
 }
 
 /**
- * Writes the lean copy unless it is there already; returns its path, or undefined (with the reason) when it cannot
- * be made, in which case the service runs on the original.
+ * Whether a package required from the lean copy is found where the SDK itself finds it: true unless npm put packages
+ * between the SDK and the top node_modules folder (a node_modules folder inside the SDK's, or inside its scope's).
+ */
+export function resolvesAsOriginal(original = originalSdkPath()): boolean {
+  const top = original.slice(0, original.lastIndexOf(`${path.sep}node_modules${path.sep}`) + '/node_modules'.length);
+  for (let dir = path.dirname(original); dir.length > top.length; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'node_modules'))) return false;
+  }
+  return true;
+}
+
+/**
+ * The packages the SDK requires that would resolve to another file from `target` than from `original` (a version
+ * npm installed under the SDK's own node_modules, for example): the copy must load exactly what the SDK loads.
+ */
+export function requiresResolvedElsewhere(source: string, original: string, target: string): string[] {
+  const fromOriginal = createRequire(original);
+  const fromTarget = createRequire(target);
+  const resolve = (r: NodeJS.Require, id: string): string => {
+    try {
+      return r.resolve(id);
+    } catch {
+      return '(not found)';
+    }
+  };
+  const ids = new Set([...source.matchAll(/\brequire\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!));
+  return [...ids].filter((id) => resolve(fromOriginal, id) !== resolve(fromTarget, id));
+}
+
+/**
+ * Writes the lean copy unless it is there already. Returns its path, or the reason it was not written, in which case
+ * the service runs on the SDK as installed.
  */
 export async function buildLeanSdk(): Promise<{ path?: string; built: boolean; reason?: string }> {
   const original = originalSdkPath();
@@ -54,6 +84,8 @@ export async function buildLeanSdk(): Promise<{ path?: string; built: boolean; r
     reportDiagnostics: false,
   }).outputText;
   const lean = escapeNonAscii(printed);
+  const elsewhere = requiresResolvedElsewhere(lean, original, target);
+  if (elsewhere.length > 0) return { built: false, reason: `from node_modules/.cache these would load another copy: ${elsewhere.join(', ')}` };
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, lean);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { lark } from '../../src/lark/sdk.ts';
 import { encryptForLark } from '../../src/sandbox/lark/events.ts';
-import { buildLeanSdk, escapeNonAscii, leanSdkPath, originalSdkPath } from '../../src/lark/sdk-lean.ts';
+import { buildLeanSdk, escapeNonAscii, leanSdkPath, originalSdkPath, requiresResolvedElsewhere, resolvesAsOriginal } from '../../src/lark/sdk-lean.ts';
 
 // The service loads a copy of the Feishu SDK without its comments, held one byte per character (src/lark/sdk-lean.ts).
 // `npm test` builds first, so the copy exists here, and every test that talks to the emulator runs on it.
@@ -40,10 +40,43 @@ describe('the lean Feishu SDK', () => {
   });
 
   it('is named by the original it was made from, so an updated SDK never loads an old copy', () => {
-    const other = `${fs.mkdtempSync('/tmp/banli-sdk-')}/node_modules/@larksuiteoapi/node-sdk/lib/index.js`;
+    const root = fs.mkdtempSync('/tmp/banli-sdk-');
+    const other = `${root}/node_modules/@larksuiteoapi/node-sdk/lib/index.js`;
     fs.mkdirSync(other.slice(0, other.lastIndexOf('/')), { recursive: true });
     fs.writeFileSync(other, `${fs.readFileSync(originalSdkPath(), 'utf8')}\n// 1.74.1\n`);
     expect(leanSdkPath(other)).not.toBe(leanSdkPath());
-    expect(leanSdkPath(other).startsWith(other.slice(0, other.indexOf('/node_modules/') + '/node_modules'.length))).toBe(true);
+    expect(leanSdkPath(other).startsWith(`${root}/node_modules/.cache/banli/`)).toBe(true);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('the lean copy finds what the SDK finds', () => {
+  /** An installed SDK in a scratch folder that requires `dep`, with another version of `dep` nested under it or not. */
+  function install(nested: boolean): { root: string; original: string } {
+    const root = fs.mkdtempSync('/tmp/banli-sdk-');
+    const sdkDir = `${root}/node_modules/@larksuiteoapi/node-sdk`;
+    fs.mkdirSync(`${sdkDir}/lib`, { recursive: true });
+    fs.writeFileSync(`${sdkDir}/lib/index.js`, "'use strict';\nmodule.exports = require('dep');\n");
+    fs.mkdirSync(`${root}/node_modules/dep`, { recursive: true });
+    fs.writeFileSync(`${root}/node_modules/dep/index.js`, 'module.exports = 1;\n');
+    if (nested) {
+      fs.mkdirSync(`${sdkDir}/node_modules/dep`, { recursive: true });
+      fs.writeFileSync(`${sdkDir}/node_modules/dep/index.js`, 'module.exports = 2;\n');
+    }
+    return { root, original: `${sdkDir}/lib/index.js` };
+  }
+
+  it('is used when every package the SDK requires is found at the top of node_modules', () => {
+    const { root, original } = install(false);
+    expect(resolvesAsOriginal(original)).toBe(true);
+    expect(requiresResolvedElsewhere(fs.readFileSync(original, 'utf8'), original, leanSdkPath(original))).toEqual([]);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('is not used when npm nested another version of a package under the SDK, and is not written then', () => {
+    const { root, original } = install(true);
+    expect(resolvesAsOriginal(original)).toBe(false);
+    expect(requiresResolvedElsewhere(fs.readFileSync(original, 'utf8'), original, leanSdkPath(original))).toEqual(['dep']);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });
