@@ -1,0 +1,89 @@
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { enqueueReminderCardUpdates } from '../../src/reminders/reminder.repository.ts';
+import { openDatabase, type Database } from '../../src/storage/database.ts';
+import { migrateToLatest } from '../../src/storage/migrate.ts';
+import { createTestDatabase, describeOnBackends } from '../support/harness.ts';
+
+// A case changes while the reminder card listing it is on its way to Lark. The change marks the card for a redraw
+// once Lark has it; but if the sender records the card's message id in the very moment the change's statement runs,
+// the mark finds the card sent (the row lock it waited for says so), while the statement's own snapshot still saw it
+// unsent. That card "slipped" between the two and must be patched all the same. The race needs two connections
+// writing at once: PostgreSQL only (the embedded database is one connection, so its statements never interleave).
+
+describeOnBackends(
+  'a reminder card recorded as sent while a case it lists changes',
+  (backend) => {
+    let database: Database;
+    let drop: () => Promise<void>;
+    let url: string;
+
+    beforeAll(async () => {
+      const location = await createTestDatabase(backend);
+      drop = location.drop;
+      url = location.url!;
+      database = await openDatabase({ url, dataDir: location.dataDir });
+      await migrateToLatest(database.db);
+    });
+    afterAll(async () => {
+      await database?.close();
+      await drop?.();
+    });
+
+    it('is patched once its message id is known, not left showing the case as it was', async () => {
+      const db = database.db;
+      const { id: caseId } = await db
+        .insertInto('cases')
+        .values({
+          kind: '建议',
+          year: 2024,
+          case_no: '20240801',
+          session: '市七届人大五次会议',
+          title: '关于第20240801号事项的建议',
+          proposer: '黄振辉',
+          lead_unit: '市民政局',
+          role_label: '主办',
+          role: 'lead',
+          assisting_units: JSON.stringify([]),
+          assigned_date: '2024-03-20',
+          reply_due_date: '2024-06-20',
+          status: 'unclaimed',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const { id: cardId } = await db
+        .insertInto('reminder_cards')
+        .values({ run_date: '2024-03-22', kind: 'supervision', recipient: 'chat:oc_race', part: 1, parts: 1, case_id: caseId, message_id: null })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+
+      // The sender records the message id Lark returned, and has not committed yet.
+      const sender = new pg.Client({ connectionString: url });
+      await sender.connect();
+      try {
+        await sender.query('begin');
+        await sender.query(`update reminder_cards set message_id = 'om_slipped' where id = $1`, [cardId]);
+
+        // The case changes meanwhile: its statement waits for the card's row.
+        let done = false;
+        const queued = enqueueReminderCardUpdates(db, caseId).finally(() => {
+          done = true;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(done).toBe(false);
+
+        await sender.query('commit');
+        expect(await queued).toBe(1);
+      } finally {
+        await sender.end();
+      }
+
+      const patches = await db.selectFrom('outbox').select(['op', 'patch_message_id', 'chat_key']).where('op', '=', 'patch').execute();
+      expect(patches).toEqual([{ op: 'patch', patch_message_id: 'om_slipped', chat_key: 'oc_race' }]);
+      // Not marked for a redraw on arrival either: it has arrived, and the patch is queued.
+      const card = await db.selectFrom('reminder_cards').select(['message_id', 'redraw']).where('id', '=', cardId).executeTakeFirstOrThrow();
+      expect(card).toEqual({ message_id: 'om_slipped', redraw: false });
+    });
+  },
+  ['postgres'],
+);
