@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { enqueueReminderCardUpdates } from '../../src/reminders/reminder.repository.ts';
+import { addMute, enqueueReminderCardUpdates, rememberReminderCardMessage } from '../../src/reminders/reminder.repository.ts';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { createTestDatabase, describeOnBackends } from '../support/harness.ts';
@@ -87,3 +87,46 @@ describeOnBackends(
   },
   ['postgres'],
 );
+
+// 静音 while one's digest is waiting in the outbox (or on its way to Lark): the card was drawn before the mute, so it
+// is marked, and patched once Lark has returned its message id; another person's card is left alone.
+describeOnBackends('a mute while the muted person\'s reminder card is on its way', (backend) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const location = await createTestDatabase(backend);
+    drop = location.drop;
+    database = await openDatabase({ url: location.url, dataDir: location.dataDir });
+    await migrateToLatest(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+    await drop?.();
+  });
+
+  it('marks the card, and patches it once its message id is recorded', async () => {
+    const db = database.db;
+    const card = (recipient: string) =>
+      db
+        .insertInto('reminder_cards')
+        .values({ run_date: '2024-03-22', kind: 'digest', recipient, part: 1, parts: 1, case_id: null, message_id: null })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+        .then((r) => r.id);
+    const mine = await card('user:ou_mute');
+    const theirs = await card('user:ou_other');
+
+    expect(await addMute(db, 'ou_mute', null)).toBe(true);
+    const redraw = async (id: number) => (await db.selectFrom('reminder_cards').select('redraw').where('id', '=', id).executeTakeFirstOrThrow()).redraw;
+    expect(await redraw(mine)).toBe(true);
+    expect(await redraw(theirs)).toBe(false);
+    // Muting again changes nothing.
+    expect(await addMute(db, 'ou_mute', null)).toBe(false);
+
+    await rememberReminderCardMessage(db, mine, 'om_digest_mine');
+    await rememberReminderCardMessage(db, theirs, 'om_digest_theirs');
+    const patches = await db.selectFrom('outbox').select(['patch_message_id', 'chat_key']).where('op', '=', 'patch').execute();
+    expect(patches).toEqual([{ patch_message_id: 'om_digest_mine', chat_key: 'user:ou_mute' }]);
+  });
+});
