@@ -89,13 +89,14 @@ export async function buildLeanSdk(): Promise<{ path?: string; built: boolean; r
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, lean);
-  // The copy must export what the original does, or it is not used.
-  const want = Object.keys(require(original) as object).sort().join(',');
-  const got = Object.keys(require(tmp) as object).sort().join(',');
-  if (want !== got) {
+  // The copy must load, and export what the original does, or it is not used.
+  try {
+    const want = Object.keys(require(original) as object).sort().join(',');
+    const got = Object.keys(require(tmp) as object).sort().join(',');
+    if (want !== got) return { built: false, reason: 'the lean copy does not export what the SDK exports' };
+    fs.renameSync(tmp, target);
+  } finally {
     fs.rmSync(tmp, { force: true });
-    return { built: false, reason: 'the lean copy does not export what the SDK exports' };
   }
-  fs.renameSync(tmp, target);
   return { path: target, built: true };
 }
