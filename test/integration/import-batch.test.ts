@@ -4,9 +4,8 @@ import { createWorkCalendar } from '../../src/domain/calendar.ts';
 import { createClocks } from '../../src/domain/clocks.ts';
 import { applyImportPlan, ImportConflictError, planImport } from '../../src/import/apply.ts';
 import type { ImportedCase } from '../../src/import/validate.ts';
-import { openDatabase, type Database } from '../../src/storage/database.ts';
-import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { createTestDatabase, describeOnBackends } from '../support/harness.ts';
+import type { Database } from '../../src/storage/database.ts';
+import { describeOnBackends, openTestDatabase } from '../support/harness.ts';
 
 // A year's batch is written in chunks of rows per statement (here 500, smaller than the default for new cases, so
 // that this batch needs three). These stories cross the chunk boundaries:
@@ -36,7 +35,7 @@ const batch = (title: (i: number) => string = (i) => `关于第${i}项民生事�
   }));
 
 describeOnBackends('importing a batch larger than one statement', (backend) => {
-  let location: Awaited<ReturnType<typeof createTestDatabase>>;
+  let opened: Awaited<ReturnType<typeof openTestDatabase>>;
   let database: Database;
   const count = async (table: 'cases' | 'case_events', type?: string) => {
     let q = database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
@@ -52,14 +51,12 @@ describeOnBackends('importing a batch larger than one statement', (backend) => {
     });
 
   beforeAll(async () => {
-    location = await createTestDatabase(backend);
-    database = await openDatabase({ url: location.url, dataDir: location.dataDir });
-    await migrateToLatest(database.db);
+    opened = await openTestDatabase(backend);
+    database = opened.database;
     // Creating the embedded database alone can take a minute on a loaded machine.
   }, 180_000);
   afterAll(async () => {
-    await database?.close();
-    await location?.drop();
+    await opened?.close();
   });
 
   it(`creates all ${ROWS} cases, each with its own imported entry, reporting progress chunk by chunk`, async () => {

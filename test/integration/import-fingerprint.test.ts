@@ -4,9 +4,8 @@ import { createClocks } from '../../src/domain/clocks.ts';
 import { applyImportPlan, planImport } from '../../src/import/apply.ts';
 import { ImportWatch, importFileDigest, unchangedSinceLastImport } from '../../src/import/fingerprint.ts';
 import type { ImportedCase } from '../../src/import/validate.ts';
-import { openDatabase, type Database, type Trx } from '../../src/storage/database.ts';
-import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { createTestDatabase, describeOnBackends } from '../support/harness.ts';
+import type { Database, Trx } from '../../src/storage/database.ts';
+import { describeOnBackends, openTestDatabase } from '../support/harness.ts';
 
 // The command-line import remembers its last commit so that the same file imported again onto an unchanged database
 // is answered without comparing row by row. It must remember exactly when nothing but the import itself changed the
@@ -22,7 +21,7 @@ const batch = (title: (i: number) => string): ImportedCase[] =>
   }));
 
 describeOnBackends('remembering the last import', (backend) => {
-  let location: Awaited<ReturnType<typeof createTestDatabase>>;
+  let opened: Awaited<ReturnType<typeof openTestDatabase>>;
   let database: Database;
 
   /** An import commit as the CLI makes it; `meanwhile` runs between the plan and the end, as a change the plan never saw. */
@@ -38,13 +37,11 @@ describeOnBackends('remembering the last import', (backend) => {
     });
 
   beforeAll(async () => {
-    location = await createTestDatabase(backend);
-    database = await openDatabase({ url: location.url, dataDir: location.dataDir });
-    await migrateToLatest(database.db);
+    opened = await openTestDatabase(backend);
+    database = opened.database;
   }, 180_000);
   afterAll(async () => {
-    await database?.close();
-    await location?.drop();
+    await opened?.close();
   });
 
   it('remembers a commit that created cases, and one that updated some of them', async () => {

@@ -4,33 +4,26 @@ import { createLarkClient } from '../../src/lark/client.ts';
 import { enqueueMessage, type LiveCard } from '../../src/lark/outbox.ts';
 import { OutboxSender } from '../../src/lark/outbox-sender.ts';
 import { startLarkEmulator, type LarkEmulator } from '../../src/sandbox/lark/emulator.ts';
-import { openDatabase, type Database } from '../../src/storage/database.ts';
-import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { createTestDatabase, describeOnBackends } from '../support/harness.ts';
+import { describeOnBackends, openTestDatabase } from '../support/harness.ts';
 
 // The sender draws the live cards of a claim together (renderCards). When that fails, it draws them one by one, so
 // that one card which cannot be drawn fails alone: the others go out, and the bad one is retried later.
 
 describeOnBackends('live cards drawn one by one when drawing them together fails', (backend) => {
-  let database: Database;
-  let drop: () => Promise<void>;
+  let opened: Awaited<ReturnType<typeof openTestDatabase>>;
   let lark: LarkEmulator;
 
   beforeAll(async () => {
-    const location = await createTestDatabase(backend);
-    drop = location.drop;
-    database = await openDatabase({ url: location.url, dataDir: location.dataDir });
-    await migrateToLatest(database.db);
+    opened = await openTestDatabase(backend);
     lark = await startLarkEmulator();
   });
   afterAll(async () => {
-    await database?.close();
     await lark?.close();
-    await drop?.();
+    await opened?.close();
   });
 
   it('sends every card that can be drawn, and keeps the one that cannot for a retry', async () => {
-    const db = database.db;
+    const db = opened.database.db;
     for (const [chatId, caseId] of [['oc_draw_a', 1], ['oc_draw_b', 2], ['oc_draw_c', 3]] as const) {
       await enqueueMessage(db, { chatId }, { kind: 'case_card', caseId });
     }

@@ -1,9 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addMute, enqueueReminderCardUpdates, rememberReminderCardMessage } from '../../src/reminders/reminder.repository.ts';
-import { openDatabase, type Database } from '../../src/storage/database.ts';
-import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { createTestDatabase, describeOnBackends } from '../support/harness.ts';
+import { describeOnBackends, openTestDatabase } from '../support/harness.ts';
 
 // A case changes while the reminder card listing it is on its way to Lark. The change marks the card for a redraw
 // once Lark has it; but if the sender records the card's message id in the very moment the change's statement runs,
@@ -14,24 +12,17 @@ import { createTestDatabase, describeOnBackends } from '../support/harness.ts';
 describeOnBackends(
   'a reminder card recorded as sent while a case it lists changes',
   (backend) => {
-    let database: Database;
-    let drop: () => Promise<void>;
-    let url: string;
+    let opened: Awaited<ReturnType<typeof openTestDatabase>>;
 
     beforeAll(async () => {
-      const location = await createTestDatabase(backend);
-      drop = location.drop;
-      url = location.url!;
-      database = await openDatabase({ url, dataDir: location.dataDir });
-      await migrateToLatest(database.db);
+      opened = await openTestDatabase(backend);
     });
     afterAll(async () => {
-      await database?.close();
-      await drop?.();
+      await opened?.close();
     });
 
     it('is patched once its message id is known, not left showing the case as it was', async () => {
-      const db = database.db;
+      const db = opened.database.db;
       const { id: caseId } = await db
         .insertInto('cases')
         .values({
@@ -58,7 +49,7 @@ describeOnBackends(
         .executeTakeFirstOrThrow();
 
       // The sender records the message id Lark returned, and has not committed yet.
-      const sender = new pg.Client({ connectionString: url });
+      const sender = new pg.Client({ connectionString: opened.url });
       await sender.connect();
       try {
         await sender.query('begin');
@@ -91,22 +82,17 @@ describeOnBackends(
 // 静音 while one's digest is waiting in the outbox (or on its way to Lark): the card was drawn before the mute, so it
 // is marked, and patched once Lark has returned its message id; another person's card is left alone.
 describeOnBackends('a mute while the muted person\'s reminder card is on its way', (backend) => {
-  let database: Database;
-  let drop: () => Promise<void>;
+  let opened: Awaited<ReturnType<typeof openTestDatabase>>;
 
   beforeAll(async () => {
-    const location = await createTestDatabase(backend);
-    drop = location.drop;
-    database = await openDatabase({ url: location.url, dataDir: location.dataDir });
-    await migrateToLatest(database.db);
+    opened = await openTestDatabase(backend);
   });
   afterAll(async () => {
-    await database?.close();
-    await drop?.();
+    await opened?.close();
   });
 
   it('marks the card, and patches it once its message id is recorded', async () => {
-    const db = database.db;
+    const db = opened.database.db;
     const card = (recipient: string) =>
       db
         .insertInto('reminder_cards')

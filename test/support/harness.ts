@@ -10,6 +10,8 @@ import { timelineLine } from '../../src/domain/timeline.ts';
 import { applyImportPlan, planImport } from '../../src/import/apply.ts';
 import type { ImportedCase } from '../../src/import/validate.ts';
 import { clocksFor, startService, type Service } from '../../src/runtime.ts';
+import { openDatabase, type Database } from '../../src/storage/database.ts';
+import { migrateToLatest } from '../../src/storage/migrate.ts';
 import { cardTexts, findButton, messageText } from './lark/cards.ts';
 import { startLarkEmulator, type Card, type EmulatorUser, type LarkEmulator } from './lark/emulator.ts';
 import { createEventSender, type EventSender, type MessageSpec } from './lark/events.ts';
@@ -62,6 +64,21 @@ export async function createTestDatabase(backend: Backend): Promise<{ url?: stri
       await c.connect();
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
+    },
+  };
+}
+
+/** A scratch database of `backend`, opened and migrated, for suites that work on the storage without the service. */
+export async function openTestDatabase(backend: Backend): Promise<{ database: Database; url?: string; close(): Promise<void> }> {
+  const location = await createTestDatabase(backend);
+  const database = await openDatabase({ url: location.url, dataDir: location.dataDir });
+  await migrateToLatest(database.db);
+  return {
+    database,
+    ...(location.url ? { url: location.url } : {}),
+    close: async () => {
+      await database.close();
+      await location.drop();
     },
   };
 }
