@@ -10,8 +10,9 @@ import path from 'node:path';
 // comments are in Chinese, so the text is held two bytes per character: 12 MB. The lean copy is the same code with
 // the comments removed (TypeScript's own printer, nothing rewritten by hand) and the few non-ASCII characters left in
 // string literals written as \u escapes, which mean the same character. That is 4 MB, held one byte per character.
-// The copy is named by a hash of the original, so a new SDK version is never served an old copy; when there is no
-// copy (a build that could not make one, `npm run dev` before a build), the service loads the original.
+// The copy is named by the installed SDK's version, size and file time, so an updated or patched SDK is never served
+// an old copy; when there is no copy (a build that could not make one, `npm run dev` before a build), the service
+// loads the original.
 
 const require = createRequire(import.meta.url);
 
@@ -20,11 +21,32 @@ export function originalSdkPath(): string {
   return require.resolve('@larksuiteoapi/node-sdk');
 }
 
+/** The top node_modules folder the SDK is installed in. */
+function nodeModulesOf(original: string): string {
+  return original.slice(0, original.lastIndexOf(`${path.sep}node_modules${path.sep}`) + `${path.sep}node_modules`.length);
+}
+
+/**
+ * What names the installed SDK: its package version, and the size and modification time of its file. An update
+ * changes the version; an edit in place (a patch applied after install) changes the file's time. Read from a stat and
+ * a small package.json at every start, where hashing the 6 MB file took 40 ms.
+ */
+function sdkStamp(original: string): string {
+  const file = fs.statSync(original);
+  let version = '';
+  for (let dir = path.dirname(original); dir.length > nodeModulesOf(original).length; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      version = String((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version?: unknown }).version ?? '');
+      break;
+    }
+  }
+  return createHash('sha256').update(`${version}\0${file.size}\0${file.mtimeMs}`).digest('hex').slice(0, 16);
+}
+
 /** Where the lean copy of the installed SDK is (whether or not it exists yet). */
 export function leanSdkPath(original = originalSdkPath()): string {
-  const digest = createHash('sha256').update(fs.readFileSync(original)).digest('hex').slice(0, 16);
-  const nodeModules = original.slice(0, original.lastIndexOf(`${path.sep}node_modules${path.sep}`) + '/node_modules'.length);
-  return path.join(nodeModules, '.cache', 'banli', `larksuiteoapi-node-sdk-${digest}.cjs`);
+  return path.join(nodeModulesOf(original), '.cache', 'banli', `larksuiteoapi-node-sdk-${sdkStamp(original)}.cjs`);
 }
 
 /** Every non-ASCII character as a \u escape (two for characters beyond the BMP): the same string values. */
@@ -37,7 +59,7 @@ export function escapeNonAscii(source: string): string {
  * between the SDK and the top node_modules folder (a node_modules folder inside the SDK's, or inside its scope's).
  */
 export function resolvesAsOriginal(original = originalSdkPath()): boolean {
-  const top = original.slice(0, original.lastIndexOf(`${path.sep}node_modules${path.sep}`) + '/node_modules'.length);
+  const top = nodeModulesOf(original);
   for (let dir = path.dirname(original); dir.length > top.length; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'node_modules'))) return false;
   }
@@ -97,6 +119,10 @@ export async function buildLeanSdk(): Promise<{ path?: string; built: boolean; r
     fs.renameSync(tmp, target);
   } finally {
     fs.rmSync(tmp, { force: true });
+  }
+  // Copies of SDKs no longer installed (a running service has its copy in memory already).
+  for (const name of fs.readdirSync(path.dirname(target))) {
+    if (/^larksuiteoapi-node-sdk-[0-9a-f]+\.cjs$/.test(name) && name !== path.basename(target)) fs.rmSync(path.join(path.dirname(target), name), { force: true });
   }
   return { path: target, built: true };
 }

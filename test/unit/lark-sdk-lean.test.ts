@@ -46,6 +46,11 @@ describe('the lean Feishu SDK', () => {
     fs.writeFileSync(other, `${fs.readFileSync(originalSdkPath(), 'utf8')}\n// 1.74.1\n`);
     expect(leanSdkPath(other)).not.toBe(leanSdkPath());
     expect(leanSdkPath(other).startsWith(`${root}/node_modules/.cache/banli/`)).toBe(true);
+    // The same file under another version number is another SDK; the same one asked twice keeps its name.
+    const named = leanSdkPath(other);
+    expect(leanSdkPath(other)).toBe(named);
+    fs.writeFileSync(`${root}/node_modules/@larksuiteoapi/node-sdk/package.json`, JSON.stringify({ name: '@larksuiteoapi/node-sdk', version: '1.74.1' }));
+    expect(leanSdkPath(other)).not.toBe(named);
     fs.rmSync(root, { recursive: true, force: true });
   });
 });
