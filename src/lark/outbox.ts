@@ -18,6 +18,9 @@ export type LiveCard =
   /** A reminder digest or 督办 card: drawn when sent (reminders no longer needed are left off) and redrawn as its cases move on. */
   | { kind: 'reminder_card'; cardId: number; /** a 督办 card to be buzzed once delivered (absent in rows queued before this was carried) */ urgent?: boolean };
 
+/** Lark updates a message only within 14 days of sending it: the cards sent since then can be patched. */
+export const PATCHABLE_SINCE = sql<Date>`now() - interval '14 days'`;
+
 export type Target =
   | { chatId: string }
   | { openId: string }
@@ -25,7 +28,7 @@ export type Target =
   | { replyTo: string; chatId: string };
 
 /** Where an outbox row goes: the operation and its addressee, and the queue (chat_key) it waits in. */
-function targetColumns(target: Target) {
+export function targetColumns(target: Target) {
   if ('replyTo' in target) return { op: 'reply' as const, reply_to: target.replyTo, chat_key: target.chatId };
   if ('chatId' in target) return { op: 'create' as const, receive_id: target.chatId, receive_id_type: 'chat_id', chat_key: target.chatId };
   return { op: 'create' as const, receive_id: target.openId, receive_id_type: 'open_id', chat_key: `user:${target.openId}` };
@@ -98,12 +101,12 @@ export async function enqueueCaseCardUpdates(db: DbOrTrx, caseId: number, answer
         insert into case_cards (message_id, case_id, chat_id) values (${answered.messageId}, ${caseId}, ${answered.chatId})
         on conflict (message_id) do nothing)`
     : sql``;
-  // Lark updates a message only within 14 days of sending it; older cards are left as they are.
+  // Older cards than PATCHABLE_SINCE are left as they are.
   await sql`${remember}
     insert into outbox (uuid, op, patch_message_id, chat_key, msg_type, content, case_id)
     select gen_random_uuid()::text, 'patch', message_id, coalesce(chat_id, message_id), 'interactive', ${content}::jsonb, ${caseId}
     from case_cards
-    where case_id = ${caseId} and created_at > now() - interval '14 days'
+    where case_id = ${caseId} and created_at > ${PATCHABLE_SINCE}
       ${answered ? sql`and message_id <> ${answered.messageId}` : sql``}
     order by created_at, message_id`.execute(db);
 }
@@ -138,7 +141,7 @@ export async function enqueueRequestCardUpdates(db: DbOrTrx, kind: 'extension' |
     .select('message_id')
     .where('kind', '=', kind)
     .where('request_id', '=', requestId)
-    .where('created_at', '>', sql<Date>`now() - interval '14 days'`)
+    .where('created_at', '>', PATCHABLE_SINCE)
     .execute();
   await enqueuePatches(db, cards.map((c) => ({ messageId: c.message_id, chatKey: c.message_id, card: { kind: 'request_card', requestKind: kind, requestId } })));
   return cards.length;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Mutes, ReminderCase, ReminderPeople, ReminderRule } from '../domain/reminders.ts';
 import { PROMISE_CLASS, type CaseKind, type CaseStatus, type IsoDate, type OurRole } from '../domain/types.ts';
-import { enqueuePatches } from '../lark/outbox.ts';
+import { enqueuePatches, PATCHABLE_SINCE, targetColumns, type Target } from '../lark/outbox.ts';
 import type { DbOrTrx } from '../storage/database.ts';
 
 // SQL of the reminder job: the cases as the rules see them, the people and chats, mutes, the run ledger, the
@@ -226,16 +226,11 @@ export async function insertReminderCard(trx: DbOrTrx, card: NewReminderCard): P
 
 /** Queues the outbox row of a reminder card with its deterministic uuid; returns the row id. */
 export async function enqueueReminderCard(trx: DbOrTrx, cardId: number, uuid: string, recipient: string, urgent = false): Promise<string> {
-  const person = recipient.startsWith('user:');
-  const id = recipient.slice(5);
   const row = await trx
     .insertInto('outbox')
     .values({
       uuid,
-      op: 'create',
-      receive_id: id,
-      receive_id_type: person ? 'open_id' : 'chat_id',
-      chat_key: person ? recipient : id,
+      ...targetColumns(recipientTarget(recipient)),
       msg_type: 'interactive',
       content: JSON.stringify({ kind: 'reminder_card', cardId, urgent }),
       case_id: null,
@@ -243,6 +238,11 @@ export async function enqueueReminderCard(trx: DbOrTrx, cardId: number, uuid: st
     .returning('id')
     .executeTakeFirstOrThrow();
   return String(row.id);
+}
+
+/** Where a reminder card's recipient (user:<open_id> or chat:<chat_id>) is sent. */
+function recipientTarget(recipient: string): Target {
+  return recipient.startsWith('user:') ? { openId: recipient.slice(5) } : { chatId: recipient.slice(5) };
 }
 
 export interface SentReminder {
@@ -355,14 +355,15 @@ export async function clearRedrawMarks(db: DbOrTrx, cardIds: readonly number[]):
 export async function enqueueReminderCardUpdates(db: DbOrTrx, caseId: number, answeredMessageId?: string): Promise<number> {
   // One statement: the cards listing the case (a supervision card names it, a digest lists it through reminders_sent;
   // both looked up by index), the ones still on their way to Lark marked for a redraw once they arrive (as
-  // markUnsentReminderCards does), and the ones Lark has returned, to patch now.
+  // markUnsentReminderCards does), and the ones Lark has returned, to patch now. (The ledger's bound is a day wider
+  // than the cards': it only narrows the index scan, and must never cut off a card's own rows.)
   const { rows } = await sql<{ id: number; message_id: string | null; recipient: string; slipped: boolean }>`
     with listing as (
       select rc.id, rc.message_id, rc.recipient, rc.redraw
       from reminder_cards rc
-      where rc.created_at > now() - interval '14 days'
+      where rc.created_at > ${PATCHABLE_SINCE}
         and rc.id in (
-          select id from reminder_cards where case_id = ${caseId} and created_at > now() - interval '14 days'
+          select id from reminder_cards where case_id = ${caseId} and created_at > ${PATCHABLE_SINCE}
           union
           select card_id from reminders_sent where case_id = ${caseId} and created_at > now() - interval '15 days')
     ),
@@ -392,7 +393,7 @@ function enqueueReminderCardPatches(db: DbOrTrx, cards: readonly { id: number; m
     db,
     cards.map((c) => ({
       messageId: c.message_id,
-      chatKey: c.recipient.startsWith('chat:') ? c.recipient.slice(5) : c.recipient,
+      chatKey: targetColumns(recipientTarget(c.recipient)).chat_key,
       card: { kind: 'reminder_card', cardId: c.id },
       caseId,
     })),
